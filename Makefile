@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine with Python 3.11:
+#   make demo   creates .venv, installs cayley, runs the example dataflow
+#   make test   creates .venv, installs cayley with its test extras, runs lint and the suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+demo: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[pandas]"
+	$(BIN)/python examples/word_count/run.py
+
+test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/ruff check cayley tests benchmarks examples
+	$(BIN)/ruff format --check cayley tests benchmarks examples
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/python
+	$(BIN)/ruff check cayley tests benchmarks examples
+	$(BIN)/ruff format --check cayley tests benchmarks examples
+
+bench: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Data quality: validators that ``@check_output`` runs on node outputs."""

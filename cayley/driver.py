@@ -1,0 +1,515 @@
+"""The public entry point: :class:`Builder` configures, :class:`Driver` runs.
+
+The driver is a thin façade: it builds and validates the graph once, compiles each kind
+of request (outputs, input names, override names) once into a cached plan, and hands plans
+to the scheduler with the configured executors.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import types
+import uuid
+import warnings
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from cayley import htypes
+from cayley.execution.executors import (
+    DefaultExecutionManager,
+    ExecutionManager,
+    MultiThreadingExecutor,
+    SynchronousLocalTaskExecutor,
+    TaskExecutor,
+)
+from cayley.execution.grouping import GroupByRepeatableBlocks, GroupingStrategy
+from cayley.execution.plan import ExecutionPlan, compile_plan
+from cayley.execution.scheduler import run_plan
+from cayley.graph import FunctionGraph
+from cayley.graph_types import HamiltonGraph, HamiltonNode
+from cayley.lifecycle.base import (
+    BaseDoBuildResult,
+    LifecycleAdapterSet,
+    ValidationException,
+    call_hooks,
+    call_method,
+)
+from cayley.node import Node
+
+__all__ = ["Builder", "Driver", "Variable", "InvalidExecutorException"]
+
+#: The public description of a node (an alias kept for compatibility).
+Variable = HamiltonNode
+
+
+class InvalidExecutorException(Exception):
+    """Execution settings that cannot work together."""
+
+
+def _output_names(
+    final_vars: Sequence[str | Callable[..., Any] | HamiltonNode], graph: FunctionGraph
+) -> list[str]:
+    if isinstance(final_vars, (str, bytes)) or not isinstance(final_vars, Collection):
+        raise TypeError(
+            f"final_vars must be a list of node names, functions or nodes; got {final_vars!r}"
+        )
+    names: list[str] = []
+    for var in final_vars:
+        if isinstance(var, str):
+            names.append(var)
+        elif isinstance(var, (HamiltonNode, Node)):
+            names.append(var.name)
+        elif callable(var):
+            name = getattr(var, "__name__", None)
+            node = graph.nodes.get(name) if name else None
+            origins = node.originating_functions if node is not None else None
+            if node is None or not origins or var not in origins:
+                raise ValueError(
+                    f"Function {getattr(var, '__qualname__', var)!r} was requested as an output, "
+                    "but it is not a function of this driver's modules."
+                )
+            names.append(name)  # type: ignore[arg-type]
+        else:
+            raise TypeError(
+                f"Cannot request {var!r} ({type(var).__name__}) as an output: use a node name, "
+                "a function or a node."
+            )
+    return names
+
+
+class Driver:
+    """Builds a dataflow from modules and executes requested outputs.
+
+    Args:
+        config: configuration values; they select decorator variants, replace nodes of the
+            same name and act as inputs.
+        *modules: modules whose public functions are the nodes.
+        adapter: one lifecycle adapter or a list of them (result builders included). With
+            this constructor, results default to a pandas DataFrame; ``Builder().build()``
+            returns a dict.
+        allow_module_overrides: later modules may redefine nodes of earlier ones.
+    """
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        *modules: types.ModuleType,
+        adapter: Any | list[Any] | None = None,
+        allow_module_overrides: bool = False,
+        _use_legacy_adapter: bool = True,
+        _execution_manager: ExecutionManager | None = None,
+        _grouping_strategy: GroupingStrategy | None = None,
+        _dynamic: bool = False,
+    ) -> None:
+        adapters = (
+            list(adapter) if isinstance(adapter, (list, tuple)) else ([adapter] if adapter else [])
+        )
+        if _use_legacy_adapter and not any(isinstance(a, BaseDoBuildResult) for a in adapters):
+            from cayley.base import PandasDataFrameResult
+
+            adapters.append(PandasDataFrameResult())
+        self.adapter = LifecycleAdapterSet(*adapters)
+        call_hooks(self.adapter.pre_do_anything)
+        self.config = dict(config or {})
+        self.graph_modules = modules
+        edge_check = self.adapter.do_check_edge_types_match
+        self.graph = FunctionGraph.from_modules(
+            *modules,
+            config=self.config,
+            allow_module_overrides=allow_module_overrides,
+            edge_type_check=(
+                (
+                    lambda type_from, type_to: call_method(
+                        edge_check, type_from=type_from, type_to=type_to
+                    )
+                )
+                if edge_check is not None
+                else None
+            ),
+        )
+        self._validate_graph()
+        call_hooks(
+            self.adapter.post_graph_construct, graph=self.graph, modules=modules, config=self.config
+        )
+        self._dynamic = _dynamic
+        self._grouping_strategy = _grouping_strategy or GroupByRepeatableBlocks()
+        self._execution_manager = _execution_manager or DefaultExecutionManager(
+            SynchronousLocalTaskExecutor(), SynchronousLocalTaskExecutor()
+        )
+        self._plans: dict[tuple, ExecutionPlan] = {}
+        self._public_graph: HamiltonGraph | None = None
+
+    # ---- construction helpers -----------------------------------------------------------
+    def _validate_graph(self) -> None:
+        errors: list[str] = []
+        for validator in self.adapter.validate_node:
+            for node in self.graph.nodes.values():
+                valid, error = validator(created_node=node)
+                if not valid:
+                    errors.append(f"Node {node.name}: {error}")
+        for validator in self.adapter.validate_graph:
+            valid, error = validator(
+                graph=self.graph, modules=self.graph_modules, config=self.config
+            )
+            if not valid:
+                errors.append(f"Graph: {error}")
+        if errors:
+            raise ValidationException(
+                f"{len(errors)} validation error(s) found:\n" + "\n".join(f"  {e}" for e in errors)
+            )
+
+    @property
+    def hamilton_graph(self) -> HamiltonGraph:
+        """The read-only public view of the graph (computed once)."""
+        if self._public_graph is None:
+            self._public_graph = HamiltonGraph.from_graph(self.graph)
+            self.graph._public_view = self._public_graph  # type: ignore[attr-defined]
+        return self._public_graph
+
+    # ---- execution ----------------------------------------------------------------------
+    def _plan_for(
+        self, outputs: list[str], provided: Collection[str], overridden: Collection[str]
+    ) -> ExecutionPlan:
+        key = (tuple(outputs), frozenset(provided), frozenset(overridden))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = compile_plan(self.graph, outputs, provided, overridden, self._grouping_strategy)
+            self._plans[key] = plan
+        return plan
+
+    def _combine_inputs(self, inputs: dict[str, Any] | None) -> dict[str, Any]:
+        inputs = inputs or {}
+        if not self.config:
+            return dict(inputs)
+        clash = sorted(set(inputs) & set(self.config))
+        if clash:
+            raise ValueError(
+                f"Inputs {clash} are also set in the config; config and inputs must be mutually "
+                "disjoint. Pass each value in one place."
+            )
+        return {**self.config, **inputs}
+
+    def _check_inputs(
+        self, plan: ExecutionPlan, values: dict[str, Any], overrides: dict[str, Any]
+    ) -> None:
+        nodes = self.graph.nodes
+        errors = []
+        validate = self.adapter.do_validate_input
+        for name in plan.constants:
+            if name in overrides:
+                continue
+            node = nodes[name]
+            value = values[name]
+            if htypes.check_input_type(node.type, value):
+                continue
+            if validate is not None and call_method(
+                validate, node_type=node.type, input_value=value
+            ):
+                continue
+            errors.append(
+                f"  Error: Type requirement mismatch. Expected {name}:{node.type} got "
+                f"{value!r:.80}:{type(value)} instead."
+            )
+        if errors:
+            raise ValueError(f"{len(errors)} errors encountered:\n" + "\n".join(errors))
+
+    def _warn_shadowed_inputs(self, inputs: dict[str, Any] | None) -> None:
+        if not inputs:
+            return
+        nodes = self.graph.nodes
+        shadowed = [k for k in inputs if k in nodes and not nodes[k].user_defined]
+        if shadowed:
+            warnings.warn(
+                f"Inputs {shadowed} name nodes computed by functions; inputs only feed nodes "
+                "nobody computes, so these values are ignored. Pass them as overrides= to "
+                "replace the computed values.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _run(
+        self,
+        final_vars: Sequence[Any],
+        overrides: dict[str, Any] | None,
+        inputs: dict[str, Any] | None,
+        run_id: str,
+    ) -> tuple[ExecutionPlan, dict[str, Any]]:
+        outputs = _output_names(final_vars, self.graph)
+        overrides = overrides or {}
+        values = self._combine_inputs(inputs)
+        self._warn_shadowed_inputs(inputs)
+        provided = [k for k in values if k in self.graph.nodes and self.graph.nodes[k].user_defined]
+        plan = self._plan_for(outputs, provided, list(overrides))
+        self._check_inputs(plan, values, overrides)
+        constants = {}
+        for name in plan.constants:
+            constants[name] = overrides[name] if name in overrides else values[name]
+        return plan, constants
+
+    def _execute_raw(
+        self,
+        final_vars: Sequence[Any],
+        overrides: dict[str, Any] | None,
+        inputs: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        run_id = str(uuid.uuid4())
+        plan, constants = self._run(final_vars, overrides, inputs, run_id)
+        adapters = self.adapter
+        pre = adapters.pre_graph_execute
+        post = adapters.post_graph_execute
+        if pre:
+            call_hooks(
+                pre,
+                run_id=run_id,
+                graph=self.graph,
+                final_vars=list(plan.outputs),
+                inputs=inputs or {},
+                overrides=overrides or {},
+                execution_path=plan.execution_path,
+            )
+        try:
+            results = run_plan(
+                plan,
+                constants,
+                run_id,
+                self._execution_manager,
+                adapters,
+                label_tasks=self._dynamic and (adapters.has_node_hooks or adapters.has_task_hooks),
+            )
+        except BaseException as exc:
+            if post:
+                call_hooks(
+                    post, run_id=run_id, graph=self.graph, success=False, error=exc, results=None
+                )
+            raise
+        if post:
+            call_hooks(
+                post, run_id=run_id, graph=self.graph, success=True, error=None, results=results
+            )
+        return results
+
+    def execute(
+        self,
+        final_vars: Sequence[str | Callable[..., Any] | HamiltonNode],
+        overrides: dict[str, Any] | None = None,
+        display_graph: bool = False,
+        inputs: dict[str, Any] | None = None,
+    ) -> Any:
+        """Computes ``final_vars`` and returns them shaped by the result builder.
+
+        Args:
+            final_vars: node names, node functions or nodes to compute.
+            overrides: values that replace nodes; whatever only they needed is skipped.
+            display_graph: ignored; kept for compatibility.
+            inputs: values for the graph's inputs. A value given for a node that a function
+                computes is ignored with a warning (use ``overrides`` to replace it).
+        """
+        outputs = self._execute_raw(final_vars, overrides, inputs)
+        build = self.adapter.do_build_result
+        if build is None:
+            return outputs
+        return call_method(build, outputs=outputs)
+
+    def raw_execute(
+        self,
+        final_vars: list[str],
+        overrides: dict[str, Any] | None = None,
+        display_graph: bool = False,
+        inputs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: like :meth:`execute` but always returns the plain dict of outputs."""
+        warnings.warn(
+            "Driver.raw_execute is deprecated; use Builder().build().execute(...), which returns "
+            "a dict.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._execute_raw(final_vars, overrides, inputs)
+
+    def validate_execution(
+        self,
+        final_vars: Sequence[str | Callable[..., Any] | HamiltonNode],
+        overrides: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> None:
+        """Raises if ``execute`` with these arguments could not start; runs nothing."""
+        self._run(final_vars, overrides, inputs, "validation")
+
+    # ---- graph queries ------------------------------------------------------------------
+    def _public(self, names: Collection[str]) -> list[HamiltonNode]:
+        view = self.hamilton_graph
+        return [view[name] for name in self.graph.in_topological_order(names)]
+
+    def list_available_variables(
+        self, *, tag_filter: dict[str, str | list[str] | None] | None = None
+    ) -> list[HamiltonNode]:
+        """Every node (inputs and config keys included), optionally filtered by tags."""
+        from cayley.node import matches_query
+
+        nodes = self.hamilton_graph.nodes
+        if tag_filter is None:
+            return list(nodes)
+        return [n for n in nodes if matches_query(n.tags, tag_filter)]
+
+    def what_is_upstream_of(self, *node_names: str) -> list[HamiltonNode]:
+        """The nodes ``node_names`` depend on, themselves included."""
+        return self._public(self.graph.upstream_of(*node_names))
+
+    def what_is_downstream_of(self, *node_names: str) -> list[HamiltonNode]:
+        """The nodes depending on ``node_names``, themselves included."""
+        return self._public(self.graph.downstream_of(*node_names))
+
+    def what_is_the_path_between(
+        self, upstream_node_name: str, downstream_node_name: str
+    ) -> list[HamiltonNode]:
+        """Nodes on a path from one node to another; empty if there is none."""
+        return self._public(self.graph.path_between(upstream_node_name, downstream_node_name))
+
+    def has_cycles(self, final_vars: Sequence[str] | None = None) -> bool:
+        """Always False: graphs with cycles are rejected when they are built."""
+        return False
+
+    def export_execution(
+        self, final_vars: list[str], inputs: dict | None = None, overrides: dict | None = None
+    ) -> str:
+        """JSON description of the nodes a request would run."""
+        import json
+
+        plan, _ = self._run(final_vars, overrides, inputs, "export")
+        view = self.hamilton_graph
+        nodes = sorted((view[n].as_dict() for n in plan.execution_path), key=lambda d: d["name"])
+        return json.dumps({"nodes": nodes}, default=str)
+
+
+def _copy_executor(value: Any) -> Any:
+    return value
+
+
+class Builder:
+    """Configures and builds a :class:`Driver`; every method returns the builder."""
+
+    def __init__(self) -> None:
+        self.config: dict[str, Any] = {}
+        self.modules: list[types.ModuleType] = []
+        self.adapters: list[Any] = []
+        self.legacy_graph_adapter: Any = None
+        self._allow_module_overrides = False
+        self.v2_executor = False
+        self.execution_manager: ExecutionManager | None = None
+        self.local_executor: TaskExecutor | None = None
+        self.remote_executor: TaskExecutor | None = None
+        self.grouping_strategy: GroupingStrategy | None = None
+
+    def with_config(self, config: dict[str, Any]) -> Builder:
+        """Adds configuration; later calls win on shared keys."""
+        self.config.update(config)
+        return self
+
+    def with_modules(self, *modules: types.ModuleType) -> Builder:
+        """Adds modules whose functions become nodes."""
+        for module in modules:
+            if not isinstance(module, types.ModuleType):
+                raise TypeError(
+                    f"with_modules expects modules, got {module!r} ({type(module).__name__})"
+                )
+        self.modules.extend(modules)
+        return self
+
+    def with_adapters(self, *adapters: Any) -> Builder:
+        """Adds lifecycle adapters (hooks, methods, validators, result builders)."""
+        for adapter in adapters:
+            if isinstance(adapter, (list, tuple)):
+                raise TypeError("with_adapters takes adapters as arguments: unpack the list with *")
+        self.adapters.extend(adapters)
+        return self
+
+    def with_adapter(self, adapter: Any) -> Builder:
+        """Sets the legacy graph adapter (at most once)."""
+        if self.legacy_graph_adapter is not None:
+            raise ValueError(
+                "with_adapter was already called; a driver has at most one legacy graph adapter. "
+                "Use with_adapters(...) to add lifecycle adapters."
+            )
+        self.legacy_graph_adapter = adapter
+        return self
+
+    def allow_module_overrides(self) -> Builder:
+        """Lets later modules redefine nodes of earlier ones."""
+        self._allow_module_overrides = True
+        return self
+
+    def enable_dynamic_execution(self, *, allow_experimental_mode: bool = False) -> Builder:
+        """Runs tasks on the configured executors (threads for blocks by default).
+
+        ``allow_experimental_mode`` is accepted for compatibility; it is not required.
+        """
+        self.v2_executor = True
+        return self
+
+    def with_execution_manager(self, execution_manager: ExecutionManager) -> Builder:
+        """Chooses the executor of each task with ``execution_manager``."""
+        if self.local_executor is not None or self.remote_executor is not None:
+            raise InvalidExecutorException(
+                "with_execution_manager cannot be combined with with_local_executor or "
+                "with_remote_executor: the manager chooses the executors."
+            )
+        self.execution_manager = execution_manager
+        return self
+
+    def _check_no_manager(self, method: str) -> None:
+        if self.execution_manager is not None:
+            raise InvalidExecutorException(
+                f"{method} cannot be combined with with_execution_manager: the manager chooses "
+                "the executors."
+            )
+
+    def with_local_executor(self, local_executor: TaskExecutor) -> Builder:
+        """Executor for tasks outside fan-out blocks."""
+        self._check_no_manager("with_local_executor")
+        self.local_executor = local_executor
+        return self
+
+    def with_remote_executor(self, remote_executor: TaskExecutor) -> Builder:
+        """Executor for the per-item tasks of fan-out blocks."""
+        self._check_no_manager("with_remote_executor")
+        self.remote_executor = remote_executor
+        return self
+
+    def with_grouping_strategy(self, grouping_strategy: GroupingStrategy) -> Builder:
+        """How nodes are grouped into tasks."""
+        self.grouping_strategy = grouping_strategy
+        return self
+
+    def copy(self) -> Builder:
+        """An independent builder with the same settings."""
+        other = _copy.copy(self)
+        other.config = dict(self.config)
+        other.modules = list(self.modules)
+        other.adapters = list(self.adapters)
+        return other
+
+    def build(self) -> Driver:
+        """Builds the driver; the builder itself is not changed."""
+        adapters = list(self.adapters)
+        if self.legacy_graph_adapter is not None:
+            adapters.append(self.legacy_graph_adapter)
+        dynamic = self.v2_executor or any(
+            x is not None
+            for x in (self.execution_manager, self.local_executor, self.remote_executor)
+        )
+        manager = self.execution_manager
+        if manager is None and dynamic:
+            manager = DefaultExecutionManager(
+                self.local_executor or SynchronousLocalTaskExecutor(),
+                self.remote_executor or MultiThreadingExecutor(max_tasks=10),
+            )
+        return Driver(
+            dict(self.config),
+            *self.modules,
+            adapter=adapters,
+            allow_module_overrides=self._allow_module_overrides,
+            _use_legacy_adapter=False,
+            _execution_manager=manager,
+            _grouping_strategy=self.grouping_strategy,
+            _dynamic=dynamic,
+        )

@@ -1,0 +1,1 @@
+"""Plan compilation, task grouping, the scheduler and the task executors."""

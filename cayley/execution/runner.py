@@ -1,0 +1,364 @@
+"""Running a task: the compiled steps of one group, for one or many items.
+
+This is the only code that calls node functions, wherever the task runs (in the driver's
+thread, a thread pool, another process, a Ray or Dask worker). Steps are plain tuples and
+their arguments are looked up by precomputed name pairs; without lifecycle adapters the
+loop does nothing else.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
+from cayley.node import Node
+
+__all__ = ["RemoteValue", "Step", "Task", "TaskTemplate", "execute_task", "resolve_remote"]
+
+#: One step: (node name, callable, ((parameter, value name), ...), names to free after, node).
+Step = tuple[str, Callable[..., Any], tuple[tuple[str, str], ...], tuple[str, ...], Node]
+
+
+class RemoteValue(abc.ABC):
+    """A result left on the engine that computed it (a Ray object, a Dask future).
+
+    Executors that keep large results on a cluster return these instead of the values;
+    the scheduler passes them along untouched to tasks of the same executor (``owner``) and
+    resolves them before they reach any other executor or the caller.
+    """
+
+    owner: Any = None
+
+    @abc.abstractmethod
+    def resolve(self) -> Any:
+        """Fetches the value."""
+
+
+def resolve_remote(value: Any) -> Any:
+    """``value`` with :class:`RemoteValue` objects (top level or inside a list) fetched."""
+    if isinstance(value, RemoteValue):
+        return value.resolve()
+    if type(value) is list and any(isinstance(v, RemoteValue) for v in value):
+        return [v.resolve() if isinstance(v, RemoteValue) else v for v in value]
+    return value
+
+
+def _origin(node: Node) -> str:
+    fns = node.originating_functions
+    if not fns:
+        return ""
+    fn = fns[0]
+    return f" (function {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)})"
+
+
+def note_node_error(exc: BaseException, node: Node, label: str | None) -> None:
+    """Adds a note naming the failing node, its function and, inside a block, the item."""
+    where = f", {label}" if label else ""
+    exc.add_note(f"while computing node {node.name!r}{_origin(node)}{where}")
+
+
+@dataclass(eq=False)
+class TaskTemplate:
+    """What every task of one group shares: its steps and what it hands back."""
+
+    base_id: str
+    steps: tuple[Step, ...]
+    exports: tuple[str, ...]
+    expanders: frozenset[str]
+    purpose: Any
+    nodes: tuple[Node, ...]
+    public_nodes: tuple[Any, ...] = ()
+
+
+@dataclass(eq=False)
+class Task:
+    """Work for an executor: one group's steps for one or more items.
+
+    ``inputs`` holds, per item, the values the steps need from outside the group;
+    ``labels`` holds, per item, ``(task_id, spawning_task_id, item description)`` and is
+    only filled in when hooks or error messages need it. :meth:`run` returns, per item, the
+    exported values in ``template.exports`` order.
+    """
+
+    template: TaskTemplate
+    inputs: list[dict[str, Any]]
+    labels: list[tuple[str, str | None, str | None]] | None
+    run_id: str
+    adapters: LifecycleAdapterSet | None = None
+    materialize_expanders: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def task_id(self) -> str:
+        """The id of the first item's task (the only one when the task is not batched)."""
+        return self.labels[0][0] if self.labels else self.template.base_id
+
+    def run(self) -> list[tuple[Any, ...]]:
+        """Runs every item; raises the first node error with the node and item in a note."""
+        return execute_task(self)
+
+
+def _run_plain(steps: Sequence[Step], values: dict[str, Any], label: str | None) -> None:
+    node = None
+    try:
+        for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
+            kwargs = {}
+            for param, source in args:
+                kwargs[param] = values[source]
+            values[name] = fn(**kwargs)
+            for key in drop:
+                del values[key]
+    except Exception as exc:
+        if node is not None:
+            note_node_error(exc, node, label)
+        raise
+
+
+def _run_public_hooks(
+    steps: Sequence[Step],
+    values: dict[str, Any],
+    hooks: tuple[Any, ...],
+    run_id: str,
+    task_id: str | None,
+    label: str | None,
+) -> None:
+    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly."""
+    before = tuple(h.run_before_node_execution for h in hooks)
+    after = tuple(h.run_after_node_execution for h in hooks)
+    for name, fn, args, drop, node in steps:
+        kwargs = {}
+        for param, source in args:
+            kwargs[param] = values[source]
+        tags = node._tags
+        return_type = node._type
+        for hook in before:
+            try:
+                hook(
+                    node_name=name,
+                    node_tags=tags,
+                    node_kwargs=kwargs,
+                    node_return_type=return_type,
+                    task_id=task_id,
+                    run_id=run_id,
+                    node_input_types=node._input_types,
+                )
+            except BaseException as exc:
+                note_adapter_error(exc, hook)
+                raise
+        try:
+            result = fn(**kwargs)
+        except Exception as exc:
+            note_node_error(exc, node, label)
+            for hook in after:
+                hook(
+                    node_name=name,
+                    node_tags=tags,
+                    node_kwargs=kwargs,
+                    node_return_type=return_type,
+                    result=None,
+                    error=exc,
+                    success=False,
+                    task_id=task_id,
+                    run_id=run_id,
+                )
+            raise
+        for hook in after:
+            try:
+                hook(
+                    node_name=name,
+                    node_tags=tags,
+                    node_kwargs=kwargs,
+                    node_return_type=return_type,
+                    result=result,
+                    error=None,
+                    success=True,
+                    task_id=task_id,
+                    run_id=run_id,
+                )
+            except BaseException as exc:
+                note_adapter_error(exc, hook)
+                raise
+        values[name] = result
+        for key in drop:
+            del values[key]
+
+
+def _run_hooked(
+    steps: Sequence[Step],
+    values: dict[str, Any],
+    adapters: LifecycleAdapterSet,
+    run_id: str,
+    task_id: str | None,
+    label: str | None,
+) -> None:
+    """The loop with any lifecycle adapters: hooks through their bridges, methods honoured."""
+    public = adapters.public_node_hooks if adapters.do_node_execute is None else None
+    if public is not None:
+        _run_public_hooks(steps, values, public, run_id, task_id, label)
+        return
+    pre = adapters.pre_node_execute
+    post = adapters.post_node_execute
+    method = adapters.do_node_execute
+    for name, fn, args, drop, node in steps:
+        kwargs = {}
+        for param, source in args:
+            kwargs[param] = values[source]
+        for hook in pre:
+            try:
+                hook(run_id=run_id, node_=node, kwargs=kwargs, task_id=task_id)
+            except BaseException as exc:
+                note_adapter_error(exc, hook)
+                raise
+        try:
+            if method is None:
+                result = fn(**kwargs)
+            else:
+                result = method(run_id=run_id, node_=node, kwargs=kwargs, task_id=task_id)
+        except Exception as exc:
+            note_node_error(exc, node, label)
+            for hook in post:
+                hook(
+                    run_id=run_id,
+                    node_=node,
+                    kwargs=kwargs,
+                    success=False,
+                    error=exc,
+                    result=None,
+                    task_id=task_id,
+                )
+            raise
+        for hook in post:
+            try:
+                hook(
+                    run_id=run_id,
+                    node_=node,
+                    kwargs=kwargs,
+                    success=True,
+                    error=None,
+                    result=result,
+                    task_id=task_id,
+                )
+            except BaseException as exc:
+                note_adapter_error(exc, hook)
+                raise
+        values[name] = result
+        for key in drop:
+            del values[key]
+
+
+def _run_items(
+    steps: Sequence[Step],
+    exports: tuple[str, ...],
+    inputs: list[dict[str, Any]],
+    labels: list[tuple[str, str | None, str | None]] | None,
+) -> list[tuple[Any, ...]]:
+    """The hot loop: every item through every step, no adapters."""
+    results: list[tuple[Any, ...]] = []
+    append = results.append
+    index = 0
+    node = None
+    try:
+        for values in inputs:
+            for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
+                kwargs = {}
+                for param, source in args:
+                    kwargs[param] = values[source]
+                values[name] = fn(**kwargs)
+                for key in drop:
+                    del values[key]
+            append(tuple([values[name] for name in exports]))
+            index += 1
+    except Exception as exc:
+        if node is not None:
+            note_node_error(exc, node, labels[index][2] if labels else None)
+        try:
+            exc._cayley_item = index  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+        raise
+    return results
+
+
+def execute_task(task: Task) -> list[tuple[Any, ...]]:
+    """Runs ``task`` and returns the exported values of each item."""
+    started = time.perf_counter()
+    template = task.template
+    steps = template.steps
+    exports = template.exports
+    adapters = task.adapters
+    labels = task.labels
+    node_hooks = adapters is not None and adapters.has_node_hooks
+    task_hooks = adapters is not None and bool(
+        adapters.pre_task_execute or adapters.post_task_execute
+    )
+    if not node_hooks and not task_hooks and not task.materialize_expanders:
+        results = _run_items(steps, exports, task.inputs, labels)
+        task.elapsed = time.perf_counter() - started
+        return results
+    results = []
+    for index, values in enumerate(task.inputs):
+        label = labels[index] if labels else None
+        task_id = label[0] if label else None
+        if task_hooks:
+            assert adapters is not None
+            call_hooks(
+                adapters.pre_task_execute,
+                run_id=task.run_id,
+                task_id=task_id,
+                nodes=list(template.public_nodes),
+                inputs=dict(values),
+                overrides={},
+                spawning_task_id=label[1] if label else None,
+                purpose=template.purpose,
+            )
+        try:
+            if node_hooks:
+                assert adapters is not None
+                _run_hooked(
+                    steps, values, adapters, task.run_id, task_id, label[2] if label else None
+                )
+            else:
+                _run_plain(steps, values, label[2] if label else None)
+            if task.materialize_expanders:
+                for name in template.expanders:
+                    values[name] = list(values[name])
+        except Exception as exc:
+            try:
+                exc._cayley_item = index  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+            if task_hooks:
+                assert adapters is not None
+                call_hooks(
+                    adapters.post_task_execute,
+                    run_id=task.run_id,
+                    task_id=task_id,
+                    nodes=list(template.public_nodes),
+                    results=None,
+                    success=False,
+                    error=exc,
+                    spawning_task_id=label[1] if label else None,
+                    purpose=template.purpose,
+                )
+            raise
+        row = tuple([values[name] for name in exports])
+        if task_hooks:
+            assert adapters is not None
+            call_hooks(
+                adapters.post_task_execute,
+                run_id=task.run_id,
+                task_id=task_id,
+                nodes=list(template.public_nodes),
+                results=dict(zip(exports, row)),
+                success=True,
+                error=None,
+                spawning_task_id=label[1] if label else None,
+                purpose=template.purpose,
+            )
+        results.append(row)
+    task.elapsed = time.perf_counter() - started
+    return results

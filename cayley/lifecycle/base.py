@@ -1,0 +1,425 @@
+"""Internal lifecycle contracts and their typed dispatch.
+
+Each ``Base*`` class is one hook point with one keyword-only method. An adapter takes part
+in a hook point by subclassing its class; :class:`LifecycleAdapterSet` sorts adapters into
+precomputed tuples of bound methods per hook point, so the engine calls a tuple and a hook
+point nobody implements costs an empty-tuple check. There is no string registry.
+
+Three kinds of contracts:
+- hooks observe and may be layered (called in adapter order);
+- methods replace behaviour and admit a single implementation;
+- validators check the graph when it is built.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = [
+    "BaseDoBuildResult",
+    "BaseDoCheckEdgeTypesMatch",
+    "BaseDoNodeExecute",
+    "BaseDoRemoteExecute",
+    "BaseDoValidateInput",
+    "BasePostGraphConstruct",
+    "BasePostGraphExecute",
+    "BasePostNodeExecute",
+    "BasePostTaskExecute",
+    "BasePostTaskExpand",
+    "BasePostTaskGroup",
+    "BasePostTaskReturn",
+    "BasePreDoAnything",
+    "BasePreGraphExecute",
+    "BasePreNodeExecute",
+    "BasePreTaskExecute",
+    "BasePreTaskSubmission",
+    "BaseValidateGraph",
+    "BaseValidateNode",
+    "LifecycleAdapterSet",
+    "InvalidLifecycleAdapter",
+    "ValidationException",
+]
+
+
+class InvalidLifecycleAdapter(ValueError):
+    """Adapters were combined in a way that cannot work."""
+
+
+class ValidationException(Exception):
+    """A static validator rejected a node or the graph."""
+
+
+# ---- hooks -------------------------------------------------------------------------------
+class BasePreDoAnything(abc.ABC):
+    """Called once, before the graph is built."""
+
+    @abc.abstractmethod
+    def pre_do_anything(self) -> None:
+        """Runs before anything else."""
+
+
+class BasePostGraphConstruct(abc.ABC):
+    """Called once the graph is built and validated."""
+
+    @abc.abstractmethod
+    def post_graph_construct(self, *, graph: Any, modules: Sequence[Any], config: dict) -> None:
+        """Runs after graph construction."""
+
+
+class BasePreGraphExecute(abc.ABC):
+    """Called at the start of every execute."""
+
+    @abc.abstractmethod
+    def pre_graph_execute(
+        self, *, run_id: str, graph: Any, final_vars: list[str], inputs: dict, overrides: dict
+    ) -> None:
+        """Runs before a run starts."""
+
+
+class BasePostGraphExecute(abc.ABC):
+    """Called at the end of every execute, successful or not."""
+
+    @abc.abstractmethod
+    def post_graph_execute(
+        self,
+        *,
+        run_id: str,
+        graph: Any,
+        success: bool,
+        error: Exception | None,
+        results: dict | None,
+    ) -> None:
+        """Runs after a run ends."""
+
+
+class BasePostTaskGroup(abc.ABC):
+    """Called once the run's tasks are grouped."""
+
+    @abc.abstractmethod
+    def post_task_group(self, *, run_id: str, task_ids: list[str]) -> None:
+        """Runs after grouping."""
+
+
+class BasePostTaskExpand(abc.ABC):
+    """Called when a Parallelizable node's items are all known."""
+
+    @abc.abstractmethod
+    def post_task_expand(self, *, run_id: str, task_id: str, parameters: dict) -> None:
+        """Runs after an expansion is exhausted."""
+
+
+class BasePreTaskSubmission(abc.ABC):
+    """Called on the driver before a task is handed to an executor."""
+
+    @abc.abstractmethod
+    def pre_task_submission(
+        self,
+        *,
+        run_id: str,
+        task_id: str,
+        nodes: list,
+        inputs: dict,
+        overrides: dict,
+        spawning_task_id: str | None,
+        purpose: Any,
+    ) -> None:
+        """Runs before submission."""
+
+
+class BasePreTaskExecute(abc.ABC):
+    """Called inside the executor before a task runs."""
+
+    @abc.abstractmethod
+    def pre_task_execute(
+        self,
+        *,
+        run_id: str,
+        task_id: str,
+        nodes: list,
+        inputs: dict,
+        overrides: dict,
+        spawning_task_id: str | None,
+        purpose: Any,
+    ) -> None:
+        """Runs before a task."""
+
+
+class BasePostTaskExecute(abc.ABC):
+    """Called inside the executor after a task ran."""
+
+    @abc.abstractmethod
+    def post_task_execute(
+        self,
+        *,
+        run_id: str,
+        task_id: str,
+        nodes: list,
+        results: dict | None,
+        success: bool,
+        error: Exception | None,
+        spawning_task_id: str | None,
+        purpose: Any,
+    ) -> None:
+        """Runs after a task."""
+
+
+class BasePostTaskReturn(abc.ABC):
+    """Called on the driver when a task's result comes back."""
+
+    @abc.abstractmethod
+    def post_task_return(
+        self,
+        *,
+        run_id: str,
+        task_id: str,
+        nodes: list,
+        result: Any,
+        success: bool,
+        error: Exception | None,
+        spawning_task_id: str | None,
+        purpose: Any,
+    ) -> None:
+        """Runs after a task returned."""
+
+
+class BasePreNodeExecute(abc.ABC):
+    """Called before each node runs."""
+
+    @abc.abstractmethod
+    def pre_node_execute(
+        self, *, run_id: str, node_: Any, kwargs: dict, task_id: str | None = None
+    ) -> None:
+        """Runs before a node."""
+
+
+class BasePostNodeExecute(abc.ABC):
+    """Called after each node ran, with its result or error."""
+
+    @abc.abstractmethod
+    def post_node_execute(
+        self,
+        *,
+        run_id: str,
+        node_: Any,
+        kwargs: dict,
+        success: bool,
+        error: Exception | None,
+        result: Any,
+        task_id: str | None = None,
+    ) -> None:
+        """Runs after a node."""
+
+
+# ---- methods -----------------------------------------------------------------------------
+class BaseDoNodeExecute(abc.ABC):
+    """Replaces how a node's function is called."""
+
+    @abc.abstractmethod
+    def do_node_execute(
+        self, *, run_id: str, node_: Any, kwargs: dict, task_id: str | None = None
+    ) -> Any:
+        """Computes the node's value."""
+
+
+class BaseDoRemoteExecute(abc.ABC):
+    """Replaces how a node's function is called, receiving the lifecycle-wrapped call."""
+
+    @abc.abstractmethod
+    def do_remote_execute(
+        self, *, node: Any, execute_lifecycle_for_node: Callable[..., Any], **kwargs: Any
+    ) -> Any:
+        """Computes the node's value."""
+
+
+class BaseDoValidateInput(abc.ABC):
+    """Loosens the run-time check of input values."""
+
+    @abc.abstractmethod
+    def do_validate_input(self, *, node_type: type, input_value: Any) -> bool:
+        """Whether the value is acceptable."""
+
+
+class BaseDoCheckEdgeTypesMatch(abc.ABC):
+    """Loosens the build-time check of edge types."""
+
+    @abc.abstractmethod
+    def do_check_edge_types_match(self, *, type_from: type, type_to: type) -> bool:
+        """Whether the producer type may feed the consumer type."""
+
+
+class BaseDoBuildResult(abc.ABC):
+    """Shapes what ``execute`` returns."""
+
+    @abc.abstractmethod
+    def do_build_result(self, *, outputs: dict[str, Any]) -> Any:
+        """Builds the result."""
+
+
+# ---- validators --------------------------------------------------------------------------
+class BaseValidateNode(abc.ABC):
+    """Validates each node when the graph is built."""
+
+    @abc.abstractmethod
+    def validate_node(self, *, created_node: Any) -> tuple[bool, Exception | None]:
+        """(valid, error)."""
+
+
+class BaseValidateGraph(abc.ABC):
+    """Validates the whole graph when it is built."""
+
+    @abc.abstractmethod
+    def validate_graph(
+        self, *, graph: Any, modules: Sequence[Any], config: dict
+    ) -> tuple[bool, str | None]:
+        """(valid, error message)."""
+
+
+_HOOKS: dict[str, type] = {
+    "pre_do_anything": BasePreDoAnything,
+    "post_graph_construct": BasePostGraphConstruct,
+    "pre_graph_execute": BasePreGraphExecute,
+    "post_graph_execute": BasePostGraphExecute,
+    "post_task_group": BasePostTaskGroup,
+    "post_task_expand": BasePostTaskExpand,
+    "pre_task_submission": BasePreTaskSubmission,
+    "pre_task_execute": BasePreTaskExecute,
+    "post_task_execute": BasePostTaskExecute,
+    "post_task_return": BasePostTaskReturn,
+    "pre_node_execute": BasePreNodeExecute,
+    "post_node_execute": BasePostNodeExecute,
+}
+_METHODS: dict[str, type] = {
+    "do_node_execute": BaseDoNodeExecute,
+    "do_remote_execute": BaseDoRemoteExecute,
+    "do_validate_input": BaseDoValidateInput,
+    "do_check_edge_types_match": BaseDoCheckEdgeTypesMatch,
+    "do_build_result": BaseDoBuildResult,
+}
+_VALIDATORS: dict[str, type] = {
+    "validate_node": BaseValidateNode,
+    "validate_graph": BaseValidateGraph,
+}
+
+
+def adapter_label(hook: Callable[..., Any]) -> str:
+    """``ClassName.method`` of a bound lifecycle method."""
+    owner = getattr(hook, "__self__", None)
+    return f"{type(owner).__name__}.{hook.__name__}" if owner is not None else repr(hook)
+
+
+def note_adapter_error(exc: BaseException, hook: Callable[..., Any]) -> None:
+    """Adds a note naming the adapter whose hook raised ``exc`` (once)."""
+    note = f"raised in lifecycle adapter {adapter_label(hook)}"
+    if note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
+
+
+def call_hooks(hooks: tuple[Callable[..., Any], ...], **kwargs: Any) -> None:
+    """Calls each hook with the same keyword arguments; errors name the adapter."""
+    for hook in hooks:
+        try:
+            hook(**kwargs)
+        except BaseException as exc:
+            note_adapter_error(exc, hook)
+            raise
+
+
+def call_method(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """Calls a lifecycle method; errors name the adapter."""
+    try:
+        return method(**kwargs)
+    except BaseException as exc:
+        note_adapter_error(exc, method)
+        raise
+
+
+class LifecycleAdapterSet:
+    """The adapters of one driver, sorted per hook point.
+
+    For every hook point ``h`` the attribute ``h`` holds a tuple of callables (in adapter
+    order); for every method ``m`` the attribute ``m`` holds one callable or ``None``;
+    validators are tuples like hooks. Adapters are de-duplicated by identity.
+    """
+
+    def __init__(self, *adapters: Any) -> None:
+        unique: list[Any] = []
+        for adapter in adapters:
+            if adapter is not None and all(adapter is not a for a in unique):
+                unique.append(adapter)
+        self.adapters: tuple[Any, ...] = tuple(unique)
+        for name, base in _HOOKS.items():
+            setattr(
+                self,
+                name,
+                tuple(getattr(a, name) for a in unique if isinstance(a, base)),
+            )
+        for name, base in _VALIDATORS.items():
+            setattr(self, name, tuple(getattr(a, name) for a in unique if isinstance(a, base)))
+        for name, base in _METHODS.items():
+            implementers = [a for a in unique if isinstance(a, base)]
+            if len(implementers) > 1:
+                names = ", ".join(type(a).__name__ for a in implementers)
+                raise InvalidLifecycleAdapter(
+                    f"Adapters {names} all implement the lifecycle method {name}; only one "
+                    "adapter may implement a method. Remove all but one of them."
+                )
+            setattr(self, name, getattr(implementers[0], name) if implementers else None)
+        owners = [h.__self__ for h in self.pre_node_execute + self.post_node_execute]
+        #: The node hooks when all of them are public ``NodeExecutionHook`` adapters; the
+        #: engine then calls their ``run_*_node_execution`` methods directly.
+        self.public_node_hooks: tuple[Any, ...] | None = (
+            tuple(dict.fromkeys(owners))
+            if owners and all(getattr(o, "_calls_public_node_hooks", False) for o in owners)
+            else None
+        )
+        #: Whether anything must run around each node call.
+        self.has_node_hooks = bool(
+            self.pre_node_execute
+            or self.post_node_execute
+            or self.do_node_execute
+            or self.do_remote_execute
+        )
+        #: Whether anything observes individual tasks.
+        self.has_task_hooks = bool(
+            self.pre_task_submission
+            or self.pre_task_execute
+            or self.post_task_execute
+            or self.post_task_return
+        )
+
+    # typed attribute declarations for readers and type checkers
+    pre_do_anything: tuple[Callable[..., Any], ...]
+    post_graph_construct: tuple[Callable[..., Any], ...]
+    pre_graph_execute: tuple[Callable[..., Any], ...]
+    post_graph_execute: tuple[Callable[..., Any], ...]
+    post_task_group: tuple[Callable[..., Any], ...]
+    post_task_expand: tuple[Callable[..., Any], ...]
+    pre_task_submission: tuple[Callable[..., Any], ...]
+    pre_task_execute: tuple[Callable[..., Any], ...]
+    post_task_execute: tuple[Callable[..., Any], ...]
+    post_task_return: tuple[Callable[..., Any], ...]
+    pre_node_execute: tuple[Callable[..., Any], ...]
+    post_node_execute: tuple[Callable[..., Any], ...]
+    validate_node: tuple[Callable[..., Any], ...]
+    validate_graph: tuple[Callable[..., Any], ...]
+    do_node_execute: Callable[..., Any] | None
+    do_remote_execute: Callable[..., Any] | None
+    do_validate_input: Callable[..., Any] | None
+    do_check_edge_types_match: Callable[..., Any] | None
+    do_build_result: Callable[..., Any] | None
+
+    def does_hook(self, name: str) -> bool:
+        """Whether any adapter implements hook ``name`` (compatibility helper)."""
+        if name not in _HOOKS:
+            raise ValueError(f"{name!r} is not a lifecycle hook; known hooks: {sorted(_HOOKS)}")
+        return bool(getattr(self, name))
+
+    def does_method(self, name: str) -> bool:
+        """Whether an adapter implements method ``name`` (compatibility helper)."""
+        if name not in _METHODS:
+            raise ValueError(
+                f"{name!r} is not a lifecycle method; known methods: {sorted(_METHODS)}"
+            )
+        return getattr(self, name) is not None
