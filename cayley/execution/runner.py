@@ -12,12 +12,20 @@ import abc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
 from cayley.node import Node
 
-__all__ = ["RemoteValue", "Step", "Task", "TaskTemplate", "execute_task", "resolve_remote"]
+__all__ = [
+    "RemoteValue",
+    "Step",
+    "Task",
+    "TaskLabel",
+    "TaskTemplate",
+    "execute_task",
+    "resolve_remote",
+]
 
 #: One step: (node name, callable, ((parameter, value name), ...), names to free after, node).
 Step = tuple[str, Callable[..., Any], tuple[tuple[str, str], ...], tuple[str, ...], Node]
@@ -61,6 +69,25 @@ def note_node_error(exc: BaseException, node: Node, label: str | None) -> None:
     exc.add_note(f"while computing node {node.name!r}{_origin(node)}{where}")
 
 
+class TaskLabel(NamedTuple):
+    """Who a task (one item of it) is, for hooks and error messages."""
+
+    task_id: str
+    spawning_task_id: str | None = None
+    item: str | None = None  # "item 3 of 'urls'"
+    item_index: int | None = None
+    expander: str | None = None
+
+    def hook_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments task hooks receive about the task's identity."""
+        return {
+            "task_id": self.task_id,
+            "spawning_task_id": self.spawning_task_id,
+            "item_index": self.item_index,
+            "expander": self.expander,
+        }
+
+
 @dataclass(eq=False)
 class TaskTemplate:
     """What every task of one group shares: its steps and what it hands back."""
@@ -79,14 +106,14 @@ class Task:
     """Work for an executor: one group's steps for one or more items.
 
     ``inputs`` holds, per item, the values the steps need from outside the group;
-    ``labels`` holds, per item, ``(task_id, spawning_task_id, item description)`` and is
-    only filled in when hooks or error messages need it. :meth:`run` returns, per item, the
+    ``labels`` holds, per item, a :class:`TaskLabel`; it is only filled in when hooks need
+    task ids. :meth:`run` returns, per item, the
     exported values in ``template.exports`` order.
     """
 
     template: TaskTemplate
     inputs: list[dict[str, Any]]
-    labels: list[tuple[str, str | None, str | None]] | None
+    labels: list[TaskLabel] | None
     run_id: str
     adapters: LifecycleAdapterSet | None = None
     materialize_expanders: bool = False
@@ -95,7 +122,7 @@ class Task:
     @property
     def task_id(self) -> str:
         """The id of the first item's task (the only one when the task is not batched)."""
-        return self.labels[0][0] if self.labels else self.template.base_id
+        return self.labels[0].task_id if self.labels else self.template.base_id
 
     def run(self) -> list[tuple[Any, ...]]:
         """Runs every item; raises the first node error with the node and item in a note."""
@@ -254,7 +281,7 @@ def _run_items(
     steps: Sequence[Step],
     exports: tuple[str, ...],
     inputs: list[dict[str, Any]],
-    labels: list[tuple[str, str | None, str | None]] | None,
+    labels: list[TaskLabel] | None,
 ) -> list[tuple[Any, ...]]:
     """The hot loop: every item through every step, no adapters."""
     results: list[tuple[Any, ...]] = []
@@ -274,7 +301,7 @@ def _run_items(
             index += 1
     except Exception as exc:
         if node is not None:
-            note_node_error(exc, node, labels[index][2] if labels else None)
+            note_node_error(exc, node, labels[index].item if labels else None)
         try:
             exc._cayley_item = index  # type: ignore[attr-defined]
         except AttributeError:
@@ -301,28 +328,27 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
         return results
     results = []
     for index, values in enumerate(task.inputs):
-        label = labels[index] if labels else None
-        task_id = label[0] if label else None
+        label = labels[index] if labels else TaskLabel(template.base_id)
+        task_id = label.task_id if labels else None
         if task_hooks:
             assert adapters is not None
             call_hooks(
                 adapters.pre_task_execute,
                 run_id=task.run_id,
-                task_id=task_id,
                 nodes=list(template.public_nodes),
                 inputs=dict(values),
                 overrides={},
-                spawning_task_id=label[1] if label else None,
                 purpose=template.purpose,
+                **label.hook_kwargs(),
             )
         try:
             if node_hooks:
                 assert adapters is not None
                 _run_hooked(
-                    steps, values, adapters, task.run_id, task_id, label[2] if label else None
+                    steps, values, adapters, task.run_id, task_id, label.item
                 )
             else:
-                _run_plain(steps, values, label[2] if label else None)
+                _run_plain(steps, values, label.item)
             if task.materialize_expanders:
                 for name in template.expanders:
                     values[name] = list(values[name])
@@ -336,13 +362,12 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
                 call_hooks(
                     adapters.post_task_execute,
                     run_id=task.run_id,
-                    task_id=task_id,
                     nodes=list(template.public_nodes),
                     results=None,
                     success=False,
                     error=exc,
-                    spawning_task_id=label[1] if label else None,
                     purpose=template.purpose,
+                    **label.hook_kwargs(),
                 )
             raise
         row = tuple([values[name] for name in exports])
@@ -351,13 +376,12 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
             call_hooks(
                 adapters.post_task_execute,
                 run_id=task.run_id,
-                task_id=task_id,
                 nodes=list(template.public_nodes),
                 results=dict(zip(exports, row)),
                 success=True,
                 error=None,
-                spawning_task_id=label[1] if label else None,
                 purpose=template.purpose,
+                **label.hook_kwargs(),
             )
         results.append(row)
     task.elapsed = time.perf_counter() - started

@@ -20,7 +20,7 @@ from typing import Any
 
 from cayley.execution.executors import ExecutionManager, TaskExecutor, TaskFuture
 from cayley.execution.plan import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
-from cayley.execution.runner import RemoteValue, Task, resolve_remote
+from cayley.execution.runner import RemoteValue, Task, TaskLabel, resolve_remote
 from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks
 
 __all__ = ["run_plan"]
@@ -359,7 +359,16 @@ class _Run:
             for instance in instances:
                 prefix = instance.prefix()
                 spawning = prefix[:-1] if prefix else None
-                labels.append((prefix + group.base_id, spawning, instance.item_path() or None))
+                expansion = instance.expansion
+                labels.append(
+                    TaskLabel(
+                        prefix + group.base_id,
+                        spawning,
+                        instance.item_path() or None,
+                        instance.index if expansion is not None else None,
+                        expansion.expander if expansion is not None else None,
+                    )
+                )
         inputs = [self.inputs_of(instance, group) for instance in instances]
         if self.remote_results:
             for values in inputs:
@@ -404,16 +413,15 @@ class _Run:
         self, group: GroupPlan, instances: list[Instance], task: Task, executor: TaskExecutor
     ) -> None:
         if self.submission_hooks:
-            for label in task.labels or [(group.base_id, None, None)]:
+            for label in task.labels or [TaskLabel(group.base_id)]:
                 call_hooks(
                     self.submission_hooks,
                     run_id=self.run_id,
-                    task_id=label[0],
                     nodes=list(_public_nodes(group)),
                     inputs={},
                     overrides={},
-                    spawning_task_id=label[1],
                     purpose=group.template.purpose,
+                    **label.hook_kwargs(),
                 )
         if executor.inline:
             started = time.perf_counter()
@@ -433,17 +441,16 @@ class _Run:
         self, group: GroupPlan, instances: list[Instance], task: Task, rows: list[tuple[Any, ...]]
     ) -> None:
         if self.return_hooks:
-            for label, row in zip(task.labels or [(group.base_id, None, None)], rows):
+            for label, row in zip(task.labels or [TaskLabel(group.base_id)], rows):
                 call_hooks(
                     self.return_hooks,
                     run_id=self.run_id,
-                    task_id=label[0],
                     nodes=list(_public_nodes(group)),
                     result=dict(zip(group.template.exports, row)),
                     success=True,
                     error=None,
-                    spawning_task_id=label[1],
                     purpose=group.template.purpose,
+                    **label.hook_kwargs(),
                 )
         complete = self.complete
         for instance, row in zip(instances, rows):
@@ -458,17 +465,17 @@ class _Run:
                     f"for {path} (task {instances[index].prefix()}{task.template.base_id})"
                 )
         if self.return_hooks:
-            label = task.labels[0] if task.labels else (task.template.base_id, None, None)
+            labels = task.labels or [TaskLabel(task.template.base_id)]
+            label = labels[index] if index is not None and index < len(labels) else labels[0]
             call_hooks(
                 self.return_hooks,
                 run_id=self.run_id,
-                task_id=label[0],
                 nodes=list(task.template.public_nodes),
                 result=None,
                 success=False,
                 error=exc,
-                spawning_task_id=label[1],
                 purpose=task.template.purpose,
+                **label.hook_kwargs(),
             )
 
     def collect_finished(self) -> None:
