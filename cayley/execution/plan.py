@@ -62,6 +62,7 @@ class GroupPlan:
     barrier_deps: tuple[tuple[str, int], ...] = ()  # (expander, child local index | -1)
     local_dependents: list[int] = field(default_factory=list)
     depth: int = 0  # how many fan-outs this template runs under
+    light: bool = False  # the only template of a light scope (see ScopePlan.light)
 
     def __post_init__(self) -> None:
         self.depth = len(self.scope)
@@ -91,6 +92,9 @@ class ScopePlan:
     children: dict[str, ScopePlan] = field(default_factory=dict)
     depth: int = 0  # number of enclosing fan-outs
     initial_waits: list[int] = field(default_factory=list)  # per template, before ancestors
+    #: One template that needs nothing but the item and values known when items are pulled,
+    #: and hands back only gathered values: its items skip per-instance bookkeeping.
+    light: bool = False
 
     def __post_init__(self) -> None:
         self.depth = len(self.scope)
@@ -412,6 +416,18 @@ def compile_plan(
         plan.constant_names = tuple(n for n in plan.collected_names if n not in group_of)
         plan.initial_waits = [g.static_wait_count for g in plan.groups]
     _assign_pull_prereqs(scopes, groups)
+    for sc, plan in scopes.items():
+        if sc and len(plan.groups) == 1 and not plan.children:
+            g = plan.groups[0]
+            plan.light = (
+                not g.local_deps
+                and not g.barrier_deps
+                and not g.env_exports
+                and not g.expander_exports
+                and set(g.ancestor_deps) <= set(plan.pull_prereqs)
+                and all(kind == ENV for _, kind, _ in g.inputs)
+            )
+            g.light = plan.light
     for plan in scopes.values():
         for dependents in plan.barrier_dependents.values():
             dependents[:] = sorted(set(dependents))

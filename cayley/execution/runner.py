@@ -344,9 +344,7 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
         try:
             if node_hooks:
                 assert adapters is not None
-                _run_hooked(
-                    steps, values, adapters, task.run_id, task_id, label.item
-                )
+                _run_hooked(steps, values, adapters, task.run_id, task_id, label.item)
             else:
                 _run_plain(steps, values, label.item)
             if task.materialize_expanders:

@@ -93,6 +93,29 @@ class Instance:
         return " in ".join(parts)
 
 
+class LightItem:
+    """An item of a light scope: its task inputs, without per-instance bookkeeping."""
+
+    __slots__ = ("expansion", "index", "inputs")
+
+    def __init__(self, expansion: Expansion, index: int, inputs: dict[str, Any]) -> None:
+        self.expansion = expansion
+        self.index = index
+        self.inputs = inputs
+
+    def prefix(self) -> str:
+        """Path-like id prefix, as :meth:`Instance.prefix`."""
+        expansion = self.expansion
+        return f"{expansion.instance.prefix()}expand-{expansion.expander}.{self.index}."
+
+    def item_path(self) -> str:
+        """Human description of the item, as :meth:`Instance.item_path`."""
+        expansion = self.expansion
+        outer = expansion.instance.item_path()
+        here = f"item {self.index} of {expansion.expander!r}"
+        return f"{here} in {outer}" if outer else here
+
+
 class Expansion:
     """The items of one ``Parallelizable`` node within one instance."""
 
@@ -289,6 +312,18 @@ class _Run:
         items_list = expansion.collected.get(expander) if plan.collects_items else None
         hook_items = expansion.items
         parent = expansion.instance
+        light_queue = None
+        if plan.light:
+            group = plan.groups[0]
+            light_queue = self.ready[group.index]
+            base = {}
+            reads_item = False
+            for name, _, depth in group.inputs:
+                if depth == plan.depth:
+                    reads_item = True
+                else:
+                    base[name] = parent.ancestor(depth).env[name]
+            self.ready_groups.add(group.index)
         for _ in range(wanted):
             try:
                 item = next(iterator)
@@ -311,7 +346,13 @@ class _Run:
                 items_list.append(item)
             if hook_items is not None:
                 hook_items.append(item)
-            if plan.groups:
+            if light_queue is not None:
+                inputs = base.copy()
+                if reads_item:
+                    inputs[expander] = item
+                light_queue.append(LightItem(expansion, index, inputs))
+                self.ready_count += 1
+            elif plan.groups:
                 self.start_instance(Instance(parent, index, plan, {expander: item}, expansion))
 
     # ---- dispatch -------------------------------------------------------------------------
@@ -369,7 +410,10 @@ class _Run:
                         expansion.expander if expansion is not None else None,
                     )
                 )
-        inputs = [self.inputs_of(instance, group) for instance in instances]
+        if group.light:
+            inputs = [item.inputs for item in instances]
+        else:
+            inputs = [self.inputs_of(instance, group) for instance in instances]
         if self.remote_results:
             for values in inputs:
                 for key, value in values.items():
@@ -452,6 +496,18 @@ class _Run:
                     purpose=group.template.purpose,
                     **label.hook_kwargs(),
                 )
+        if group.light:
+            exports = group.collect_exports
+            for item, row in zip(instances, rows):
+                expansion = item.expansion
+                collected = expansion.collected
+                for pos, name in exports:
+                    collected[name][item.index] = row[pos]
+                done = expansion.done_counts[0] + 1
+                expansion.done_counts[0] = done
+                if done == expansion.count and expansion.exhausted:
+                    self.fan_in(expansion, 0)
+            return
         complete = self.complete
         for instance, row in zip(instances, rows):
             complete(instance, group, row)
