@@ -237,24 +237,34 @@ class PandasDataFrameResult(ResultMixin):
         """Outer-joins outputs of which some are DataFrames.
 
         Each DataFrame contributes its columns as ``"{output}.{column}"``; other outputs keep
-        their name. Outputs are processed in order and a column name that is already taken
-        raises :class:`ValueError`.
+        their name. A column name produced twice (for instance an output called ``"a.b"``
+        next to a DataFrame output ``"a"`` with a column ``"b"``) raises :class:`ValueError`
+        rather than silently dropping one of the values.
         """
         pd = _import_pandas()
         columns: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+
+        def add(column: str, value: Any, source: str) -> None:
+            if column in columns:
+                raise ValueError(
+                    f"Column {column!r} would be produced twice: by {sources[column]} and by "
+                    f"{source}. Rename one of the outputs or DataFrame columns."
+                )
+            columns[column] = value
+            sources[column] = source
+
         for name, value in outputs.items():
             if isinstance(value, pd.DataFrame):
                 for column, series in value.items():
-                    columns[f"{name}.{column}"] = series
-                continue
-            if name in columns:
-                kind = "Series" if isinstance(value, pd.Series) else "Non-series"
-                raise ValueError(
-                    f"{kind} output {name!r} clashes with a column of the same name that an "
-                    "earlier DataFrame output was flattened into. Rename the output or that "
-                    "column."
-                )
-            columns[name] = value
+                    add(
+                        f"{name}.{column}",
+                        series,
+                        f"column {column!r} of DataFrame output {name!r}",
+                    )
+            else:
+                kind = "Series" if isinstance(value, pd.Series) else "non-Series"
+                add(name, value, f"{kind} output {name!r}")
         return pd.DataFrame(columns)
 
     def input_types(self) -> list[type]:

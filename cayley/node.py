@@ -91,6 +91,7 @@ class Node:
         "_default_values",
         "_collect_params",
         "_is_expander",
+        "_bare_input_types",
     )
 
     def __init__(
@@ -135,6 +136,7 @@ class Node:
             else:
                 normalized[key] = (value, DependencyType.REQUIRED)
         self._input_types = normalized
+        self._bare_input_types = {key: tp for key, (tp, _) in normalized.items()}
         if callabl is None:
             callabl = _raise_no_callable(self.name)
         self._callable = callabl
@@ -175,6 +177,11 @@ class Node:
     def input_types(self) -> dict[str, tuple[Any, DependencyType]]:
         """Parameter name -> (type, DependencyType)."""
         return self._input_types
+
+    @property
+    def input_type_map(self) -> dict[str, Any]:
+        """Parameter name -> type (what node hooks receive as ``node_input_types``)."""
+        return self._bare_input_types
 
     @property
     def tags(self) -> dict[str, Any]:

@@ -186,7 +186,7 @@ class PoolExecutor(TaskExecutor, abc.ABC):
     def cancel(self) -> None:
         """Drops queued tasks and stops the pool."""
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
         self._active.clear()
 
@@ -320,6 +320,10 @@ class MultiProcessingExecutor(PoolExecutor):
 
     chunk_target_seconds = 0.02
     runs_in_process = False
+
+    def can_submit_task(self) -> bool:
+        """Keeps one task queued per worker beyond the running ones, hiding round trips."""
+        return len(self._active) < 2 * self.max_tasks
 
     def __init__(self, max_tasks: int, start_method: str | None = None) -> None:
         super().__init__(max_tasks)

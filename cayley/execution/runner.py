@@ -171,7 +171,7 @@ def _run_public_hooks(
                     node_return_type=return_type,
                     task_id=task_id,
                     run_id=run_id,
-                    node_input_types=node._input_types,
+                    node_input_types=node._bare_input_types,
                 )
             except BaseException as exc:
                 note_adapter_error(exc, hook)

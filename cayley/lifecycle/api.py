@@ -147,7 +147,7 @@ class NodeExecutionHook(BasePreNodeExecute, BasePostNodeExecute, abc.ABC):
             node_return_type=node_.type,
             task_id=task_id,
             run_id=run_id,
-            node_input_types=node_.input_types,
+            node_input_types=node_.input_type_map,
             **extra,
         )
 
