@@ -38,5 +38,5 @@ def module_from_source(source: str, module_name: str | None = None) -> types.Mod
     name = module_name or _fresh_name("source_module")
     module = types.ModuleType(name)
     sys.modules[name] = module
-    exec(compile(textwrap.dedent(source), f"<{name}>", "exec"), module.__dict__)
+    exec(compile(textwrap.dedent(source), f"<{name}>", "exec", dont_inherit=True), module.__dict__)
     return module

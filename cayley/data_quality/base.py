@@ -93,7 +93,8 @@ def is_async_validator(validator: DataValidator) -> bool:
 
 def _failure_message(node_name: str, result: ValidationResult, validator: DataValidator) -> str:
     return (
-        f"[{node_name}:{validator.name()}] validator failed. Message was: {result.message}. "
+        f"[{node_name}:{validator.name()}] validator failed. Message was: "
+        f"{result.message.rstrip('.')}. "
         f"Diagnostic information is: {result.diagnostics}."
     )
 

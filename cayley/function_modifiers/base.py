@@ -22,6 +22,7 @@ import abc
 import inspect
 import types
 import typing
+import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
 from types import EllipsisType
 from typing import Any, ClassVar
@@ -51,12 +52,14 @@ __all__ = [
     "filter_config",
     "find_functions",
     "get_node_decorators",
+    "keep_async",
     "node_from_fn",
     "qualified_name",
     "resolve_config",
     "resolve_nodes",
     "sanitize_function_name",
     "split_name",
+    "then",
     "type_hints",
 ]
 
@@ -68,6 +71,8 @@ PENDING_VALIDATION_ATTRIBUTE = "__cayley_pending_validation__"
 CONFIG_KEYS_ATTRIBUTE = "__config_decorated__"
 #: Set by ``@config.default`` on the function it resolves.
 CONFIG_DEFAULT_ATTRIBUTE = "__cayley_config_default__"
+#: Set on copies made by :func:`copy_function`: the function they were copied from.
+COPIED_FROM_ATTRIBUTE = "__cayley_copied_from__"
 #: Tag of nodes made from a ``@config.default`` function: used only when no variant resolved.
 CONFIG_DEFAULT_TAG = "cayley.config_default"
 #: Tag recording the config keys a ``@config``-decorated function depended on.
@@ -104,6 +109,10 @@ def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     except NameError as exc:
         raise UnresolvedAnnotationsError(
             f"cannot resolve the annotations of {qualified_name(fn)}: {exc}"
+        ) from exc
+    except (SyntaxError, TypeError) as exc:
+        raise InvalidDecoratorException(
+            f"invalid annotations on {qualified_name(fn)}: {exc}"
         ) from exc
 
 
@@ -387,6 +396,7 @@ class NodeTransformer(SubDAGModifier):
     NON_FINAL_TAG = "hamilton.non_final_node"
 
     def __init__(self, target: TargetType) -> None:
+        self._early_validate_target(target, allow_multiple=True)
         self.target = target
 
     @classmethod
@@ -517,19 +527,73 @@ class NodeDecorator(NodeTransformer, abc.ABC):
         """Nothing to check on the function itself."""
 
 
+def keep_async(inner: Callable[..., Any], wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapper`` (which calls ``inner``), made a coroutine function if ``inner`` is one."""
+    if not inspect.iscoroutinefunction(inner):
+        return wrapper
+
+    async def awaiting(**kwargs: Any) -> Any:
+        result = wrapper(**kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    return awaiting
+
+
+def then(produce: Callable[..., Any], post: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A callable computing ``post(produce(**kwargs))``, awaiting ``produce`` if it is async."""
+    if inspect.iscoroutinefunction(produce):
+
+        async def produce_then_async(**kwargs: Any) -> Any:
+            return post(await produce(**kwargs))
+
+        return produce_then_async
+
+    def produce_then(**kwargs: Any) -> Any:
+        return post(produce(**kwargs))
+
+    return produce_then
+
+
 def split_name(full_name: str) -> dict[str, Any]:
     """``copy_with`` keywords giving a node the full (possibly dotted) name ``full_name``."""
     *namespace, name = full_name.split(".")
     return {"name": name, "namespace": tuple(namespace)}
 
 
+_NODE_TEMPLATES: weakref.WeakKeyDictionary[Callable[..., Any], Node] = weakref.WeakKeyDictionary()
+
+
+def _template_node(fn: Callable[..., Any]) -> Node:
+    """``Node.from_fn(fn)``, computed once per function (nodes are immutable)."""
+    try:
+        template = _NODE_TEMPLATES.get(fn)
+    except TypeError:
+        return Node.from_fn(fn)
+    if template is None:
+        template = Node.from_fn(fn)
+        try:
+            _NODE_TEMPLATES[fn] = template
+        except TypeError:
+            pass
+    return template
+
+
 def node_from_fn(fn: Callable[..., Any], name: str | None = None) -> Node:
-    """:meth:`Node.from_fn`, plus the ``hamilton.config`` tag for ``@config``-resolved functions."""
-    node_ = Node.from_fn(fn, name)
+    """:meth:`Node.from_fn`, plus the ``hamilton.config`` tag for ``@config``-resolved functions.
+
+    Signatures and annotations are read once per function: later builds reuse that node.
+    """
+    source_fn = getattr(fn, COPIED_FROM_ATTRIBUTE, None) or fn
+    node_ = _template_node(source_fn)
+    changes: dict[str, Any] = {}
+    if source_fn is not fn:
+        changes.update(name=fn.__name__, callabl=fn)
+    if name is not None:
+        changes["name"] = name
     keys = getattr(fn, CONFIG_KEYS_ATTRIBUTE, None)
     if keys is not None:
-        node_ = node_.with_tags(**{CONFIG_TAG: ",".join(keys)})
-    return node_
+        changes["tags"] = {**node_.tags, CONFIG_TAG: ",".join(keys)}
+    return node_.copy_with(**changes) if changes else node_
 
 
 class DefaultNodeCreator(NodeCreator):
@@ -666,7 +730,7 @@ def resolve_nodes(fn: Callable[..., Any], config: Mapping[str, Any]) -> list[Nod
     """
     lifecycle = getattr(fn, LIFECYCLE_ATTRIBUTE, None)
     if not lifecycle:
-        return [Node.from_fn(fn)]
+        return [_template_node(fn)]
     original = fn
     for decorator in getattr(fn, PENDING_VALIDATION_ATTRIBUTE, ()):
         _guarded(decorator, fn, decorator.validate, fn)
@@ -699,10 +763,16 @@ def resolve_nodes(fn: Callable[..., Any], config: Mapping[str, Any]) -> list[Nod
 
 
 def copy_function(fn: types.FunctionType, name: str) -> types.FunctionType:
-    """A copy of ``fn`` under another ``__name__``; attributes are copied, not shared."""
+    """A copy of ``fn`` under another ``__name__``, without its recorded decorators.
+
+    Other attributes are copied, not shared; the copy remembers the function it came from.
+    """
     copied = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
     copied.__kwdefaults__ = dict(fn.__kwdefaults__) if fn.__kwdefaults__ else None
     copied.__dict__.update(fn.__dict__)
+    copied.__dict__.setdefault(COPIED_FROM_ATTRIBUTE, fn)
+    copied.__dict__.pop(LIFECYCLE_ATTRIBUTE, None)
+    copied.__dict__.pop(PENDING_VALIDATION_ATTRIBUTE, None)
     copied.__annotations__ = dict(fn.__annotations__)
     copied.__doc__ = fn.__doc__
     copied.__module__ = fn.__module__

@@ -18,6 +18,7 @@ from cayley.function_modifiers.base import (
     InvalidDecoratorException,
     MissingConfigParametersException,
     NodeTransformLifecycle,
+    add_context,
 )
 
 __all__ = ["ResolveAt", "extract_and_validate_params", "resolve", "resolve_from_config"]
@@ -102,7 +103,11 @@ class resolve(DynamicResolver):
             raise InvalidDecoratorException(
                 f"decorate_with returned {decorator!r}, which is not a decorator."
             )
-        decorator.validate(fn)
+        try:
+            decorator.validate(fn)
+        except InvalidDecoratorException as exc:
+            add_context(exc, decorator, fn)
+            raise
         return decorator
 
 

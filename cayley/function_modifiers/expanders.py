@@ -72,7 +72,7 @@ def _parameterized_callable(
                 call_kwargs[param] = resolved
         return call(**call_kwargs)
 
-    return parameterized
+    return base.keep_async(call, parameterized)
 
 
 class parameterize(base.NodeExpander):
@@ -80,16 +80,14 @@ class parameterize(base.NodeExpander):
 
     Each keyword names an output and maps parameter names to ``source(...)``, ``value(...)``
     or ``group(...)``; a ``(mapping, docstring)`` pair also sets the output's docstring.
+    With no keywords at all (say, built by ``@resolve`` from an empty list) the function
+    contributes no node.
     """
 
     RESERVED_KWARG = "output_name"
     PLACEHOLDER_PARAM_NAME = "__<function_name>__"
 
     def __init__(self, **parametrization: Assignment | tuple[Assignment, str]) -> None:
-        if not parametrization:
-            raise base.InvalidDecoratorException(
-                f"@{type(self).__name__} needs at least one output."
-            )
         self.parameterization: dict[str, dict[str, ParametrizedDependency]] = {}
         self.specified_docstrings: dict[str, str] = {}
         bad: list[str] = []
@@ -165,15 +163,15 @@ class parameterize(base.NodeExpander):
             )
         for output in self.parameterization:
             self._docstring(fn, output, self._output_name(output, fn.__name__))
-        grouped = {
-            p: d
+        grouped = [
+            (p, d)
             for mapping in self.parameterization.values()
             for p, d in mapping.items()
             if isinstance(d, GroupedDependency)
-        }
+        ]
         if grouped:
             hints = base.type_hints(fn)
-            for param, dependency in grouped.items():
+            for param, dependency in grouped:
                 dependency.resolve_dependency_type(hints.get(param), param)
 
     def expand_node(
@@ -319,12 +317,11 @@ class ParameterizedExtract:
 
 
 def _column_renamer(call: Callable[..., Any], columns: tuple[str, ...]) -> Callable[..., Any]:
-    def produce_renamed(**kwargs: Any) -> Any:
-        frame = call(**kwargs)
+    def rename(frame: Any) -> Any:
         frame.columns = list(columns)
         return frame
 
-    return produce_renamed
+    return base.then(call, rename)
 
 
 class parameterize_extract_columns(base.NodeExpander):

@@ -50,6 +50,7 @@ def _part_node(name: str, typ: Any, doc: str, fn: Callable[..., Any], whole: Nod
         callabl=fn,
         input_types={whole.name: (whole.type, DependencyType.REQUIRED)},
         tags=dict(whole.tags),
+        originating_functions=whole.originating_functions,
     )
 
 
@@ -72,14 +73,13 @@ def _column_reader(frame_name: str, column: str, kind: DataFrameKind) -> Callabl
 def _frame_filler(
     produce: Callable[..., Any], kind: DataFrameKind, columns: list[str], fill_with: Any
 ) -> Callable[..., Any]:
-    def produce_filled(**kwargs: Any) -> Any:
-        frame = produce(**kwargs)
+    def fill(frame: Any) -> Any:
         for column in columns:
             if not kind.has_column(frame, column):
                 frame = kind.fill_with_scalar(frame, column, fill_with)
         return frame
 
-    return produce_filled
+    return base.then(produce, fill)
 
 
 class extract_columns(base.SingleNodeNodeTransformer):
@@ -259,14 +259,13 @@ def _field_reader(whole_name: str, field: str) -> Callable[..., Any]:
 def _dict_filler(
     produce: Callable[..., Any], fields: list[str], fill_with: Any
 ) -> Callable[..., Any]:
-    def produce_filled(**kwargs: Any) -> Any:
-        record = produce(**kwargs)
+    def fill(record: Any) -> Any:
         missing = [f for f in fields if f not in record]
         if missing:
             record = {**record, **dict.fromkeys(missing, fill_with)}
         return record
 
-    return produce_filled
+    return base.then(produce, fill)
 
 
 class extract_fields(base.SingleNodeNodeTransformer):

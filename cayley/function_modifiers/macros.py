@@ -93,7 +93,7 @@ def _replacement_call(
         values = {**defaults, **kwargs}
         return replacing_function(**does.map_kwargs(values, argument_mapping))
 
-    return call_replacement
+    return base.keep_async(replacing_function, call_replacement)
 
 
 class does(base.NodeCreator):
@@ -167,11 +167,7 @@ class does(base.NodeCreator):
     def generate_nodes(self, fn: Callable[..., Any], config: dict[str, Any]) -> list[Node]:
         """The function's node, computed by the replacing function."""
         node_ = base.node_from_fn(fn)
-        defaults = {
-            name: param.default
-            for name, param in inspect.signature(fn).parameters.items()
-            if param.default is not inspect.Parameter.empty
-        }
+        defaults = dict(node_.default_parameter_values)
         call = _replacement_call(self.replacing_function, defaults, dict(self.argument_mapping))
         return [node_.copy_with(callabl=call)]
 
@@ -375,8 +371,11 @@ def chain_transforms(
         fn_name = applicable.fn.__name__  # type: ignore[union-attr]
         name = applicable.name or _step_name(fn_name, counts[fn_name])
         counts[fn_name] += 1
-        raw = Node.from_fn(applicable.fn, name)  # type: ignore[arg-type]
-        raw = raw.copy_with(namespace=applicable.resolve_namespace(fn.__name__))
+        raw = base.node_from_fn(applicable.fn, name)  # type: ignore[arg-type]
+        raw = raw.copy_with(
+            namespace=applicable.resolve_namespace(fn.__name__),
+            originating_functions=(applicable.fn, fn),
+        )
         upstream, literal = applicable.bind_function_args(target_arg)
         nodes.append(raw.reassign_inputs(input_names=upstream, input_values=literal))
         target_arg = raw.name

@@ -110,6 +110,7 @@ class BaseDataValidationDecorator(base.NodeTransformer):
                     callabl=_validation_call(validator, raw_name),
                     input_types={raw_name: (node_.type, DependencyType.REQUIRED)},
                     tags=dq_tags,
+                    originating_functions=node_.originating_functions,
                     **base.split_name(check_name),
                 )
             )

@@ -166,7 +166,13 @@ def _chain() -> list[Node]:
     a = Node("a", int, callabl=lambda: 1, input_types={})
     b = Node("b", int, callabl=lambda a: a, input_types={"a": int})
     c = Node("c", int, callabl=lambda b: b, input_types={"b": int})
-    d = Node("d", int, callabl=lambda a: a, input_types={"a": int}, tags={"hamilton.non_final_node": True})
+    d = Node(
+        "d",
+        int,
+        callabl=lambda a: a,
+        input_types={"a": int},
+        tags={"hamilton.non_final_node": True},
+    )
     return [a, b, c, d]
 
 
@@ -381,3 +387,53 @@ def test_user_tags_helper_drops_module() -> None:
 def test_source_and_value_are_reexported() -> None:
     assert source("a").source == "a"
     assert value(3).value == 3
+
+
+def test_unparseable_annotation_is_invalid() -> None:
+    def fn() -> int:
+        return 1
+
+    fn.__annotations__["return"] = "not a type"
+    with pytest.raises(
+        InvalidDecoratorException, match=r"@extract_fields on .*invalid annotations"
+    ):
+        extract_fields(["a"])(fn)
+
+
+def test_async_functions_stay_async() -> None:
+    import asyncio
+    import inspect
+
+    from cayley.function_modifiers import does
+
+    @parameterize(p={"a": value(2)})
+    async def doubled(a: int) -> int:
+        return 2 * a
+
+    @extract_fields({"x": int, "y": int}, fill_with=0)
+    async def fields() -> dict:
+        return {"x": 1}
+
+    async def _sum(**kwargs: int) -> int:
+        return sum(kwargs.values())
+
+    @does(_sum)
+    def summed(a: int, b: int) -> int:
+        pass
+
+    p = nodes_of(doubled)["p"]
+    assert inspect.iscoroutinefunction(p.callable)
+    assert asyncio.run(p.callable()) == 4
+    record = nodes_of(fields)["fields"]
+    assert inspect.iscoroutinefunction(record.callable)
+    assert asyncio.run(record.callable()) == {"x": 1, "y": 0}
+    assert asyncio.run(nodes_of(summed)["summed"].callable(a=1, b=2)) == 3
+
+
+def test_then_and_keep_async_for_sync_functions() -> None:
+    def produce(x: int) -> int:
+        return x
+
+    assert base.then(produce, lambda v: v + 1)(x=1) == 2
+    wrapper = base.keep_async(produce, produce)
+    assert wrapper is produce

@@ -143,7 +143,9 @@ def test_config_default_is_tagged_and_named() -> None:
     assert set(by_name) == {"some_fn", "other_name", "third"}
     assert all(n.tags[base.CONFIG_DEFAULT_TAG] is True for n in nodes)
     assert "hamilton.config" not in by_name["some_fn"].tags
-    us = [n for _, fn in base.find_functions(module) for n in base.resolve_nodes(fn, {"region": "us"})]
+    us = [
+        n for _, fn in base.find_functions(module) for n in base.resolve_nodes(fn, {"region": "us"})
+    ]
     assert [n.name for n in us].count("some_fn") == 2
     assert [base.CONFIG_DEFAULT_TAG in n.tags for n in us if n.name == "some_fn"] == [False, True]
 
@@ -175,7 +177,9 @@ def test_trailing_dunder_is_rejected() -> None:
 
 
 def test_when_in_needs_collections() -> None:
-    with pytest.raises(InvalidDecoratorException, match=r"config.when_in\(a=...\) takes a collection"):
+    with pytest.raises(
+        InvalidDecoratorException, match=r"config.when_in\(a=...\) takes a collection"
+    ):
         config.when_in(a="abc")
     with pytest.raises(InvalidDecoratorException, match="when_not_in"):
         config.when_not_in(a=3)

@@ -63,15 +63,21 @@ def test_parameterize_sources_values_and_docs() -> None:
 def test_parameterize_groups() -> None:
     @parameterize(
         as_list={"nums": group(source("a"), value(10), source("b"))},
-        as_dict={"nums": group(x=source("a"), y=value(1))},
+        short_list={"nums": group(value(1))},
     )
     def summed(nums: list[int]) -> int:
-        return sum(nums) if isinstance(nums, list) else sum(nums.values())
+        return sum(nums)
 
     nodes = nodes_of(summed)
     assert nodes["as_list"].input_types == {"a": (int, R), "b": (int, R)}
     assert nodes["as_list"].callable(a=1, b=2) == 13
-    assert nodes["as_dict"].input_types == {"a": (int, R)}
+    assert nodes["short_list"].input_types == {}
+    assert nodes["short_list"].callable() == 1
+    with pytest.raises(InvalidDecoratorException, match="group"):
+
+        @parameterize(as_list={"nums": group(source("a"))}, as_dict={"nums": group(x=value(1))})
+        def mixed(nums: list[int]) -> int:
+            return sum(nums)
 
 
 def test_group_dict_parameter() -> None:
@@ -158,7 +164,6 @@ def test_parameterize_stacked_with_config_tag_and_check_output() -> None:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: parameterize(), "needs at least one output"),
         (lambda: parameterize(out={"a": 1}), r"invalid: out.a=1"),
         (lambda: parameterize(out={"a": configuration("k")}), "invalid: out.a=ConfigDependency"),
         (lambda: parameterize(out=[1]), "must map parameter names"),
@@ -172,6 +177,14 @@ def test_parameterize_stacked_with_config_tag_and_check_output() -> None:
 def test_constructor_misuse(make, message: str) -> None:  # noqa: ANN001
     with pytest.raises(InvalidDecoratorException, match=message):
         make()
+
+
+def test_empty_parameterize_gives_no_node() -> None:
+    @parameterize()
+    def nothing(a: int) -> int:
+        return a
+
+    assert base.resolve_nodes(nothing, {}) == []
 
 
 def test_missing_parameter() -> None:
@@ -210,7 +223,7 @@ def test_group_needs_a_collection_annotation() -> None:
             return a
 
 
-def test_parameterize_after_pipe_renamed_parameter_fails_at_build() -> None:
+def test_expander_after_injector_fails_at_build() -> None:
     from cayley.function_modifiers import pipe_input, step
 
     def _inc(v: int) -> int:
@@ -221,7 +234,10 @@ def test_parameterize_after_pipe_renamed_parameter_fails_at_build() -> None:
     def fn(a: int) -> int:
         return a
 
-    with pytest.raises(InvalidDecoratorException, match=r"\['a'\] are not inputs of node 'fn'"):
+    with pytest.raises(
+        InvalidDecoratorException,
+        match=r"@parameterize on function .*fn: expands a single node, .* \(fn, fn.with_inc\)",
+    ):
         base.resolve_nodes(fn, {})
 
 
