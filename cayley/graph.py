@@ -18,10 +18,6 @@ from cayley.node import DependencyType, Node, NodeType
 
 __all__ = ["FunctionGraph", "GraphError", "CycleError", "ScopeError"]
 
-#: Tag carried by nodes made from ``@config.default`` functions: used only if no other
-#: variant of the same name is defined.
-CONFIG_DEFAULT_TAG = "cayley.config_default"
-
 Scope = tuple[str, ...]
 
 
@@ -35,12 +31,6 @@ class CycleError(GraphError):
 
 class ScopeError(GraphError):
     """``Parallelizable``/``Collect`` are combined in a way that has no meaning."""
-
-
-def _resolve_nodes(fn: Callable[..., Any], config: Mapping[str, Any]) -> Collection[Node]:
-    from cayley.function_modifiers.base import resolve_nodes
-
-    return resolve_nodes(fn, dict(config))
 
 
 def _type_name(tp: Any) -> str:
@@ -82,14 +72,21 @@ class FunctionGraph:
         allow_module_overrides: bool = False,
         edge_type_check: Callable[[Any, Any], bool] | None = None,
     ) -> FunctionGraph:
-        """Crawl ``modules`` for public functions, resolve their decorators and build the graph."""
+        """Crawl ``modules`` for public functions, resolve their decorators and build the graph.
+
+        A node made from a ``@config.default`` function is used only when no other variant
+        of the same name is defined.
+        """
+        # Imported here: decorators are only needed once modules are crawled.
+        from cayley.function_modifiers.base import CONFIG_DEFAULT_TAG, resolve_nodes
+
         config = dict(config or {})
         nodes: dict[str, Node] = {}
         defaults: dict[str, Node] = {}
         origin_of: dict[str, str] = {}
         for module in modules:
             for _, fn in find_functions(module):
-                for node in _resolve_nodes(fn, config):
+                for node in resolve_nodes(fn, config):
                     name = node.name
                     if name in config:
                         continue  # a config value replaces the node of the same name
