@@ -35,6 +35,7 @@ from cayley.lifecycle.base import (
     call_method,
 )
 from cayley.node import Node
+from cayley.visualization import VisualizationMixin
 
 __all__ = ["Builder", "Driver", "Variable", "InvalidExecutorException"]
 
@@ -77,7 +78,7 @@ def _output_names(
     return names
 
 
-class Driver:
+class Driver(VisualizationMixin):
     """Builds a dataflow from modules and executes requested outputs.
 
     Args:
