@@ -8,6 +8,7 @@ to the scheduler with the configured executors.
 from __future__ import annotations
 
 import copy as _copy
+import sys
 import types
 import uuid
 import warnings
@@ -76,6 +77,16 @@ def _output_names(
                 "a function or a node."
             )
     return names
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside cayley, for warnings."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("cayley."):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 class Driver(VisualizationMixin):
@@ -225,7 +236,7 @@ class Driver(VisualizationMixin):
                 "nobody computes, so these values are ignored. Pass them as overrides= to "
                 "replace the computed values.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=_caller_stacklevel(),
             )
 
     def _run(
@@ -252,24 +263,36 @@ class Driver(VisualizationMixin):
         final_vars: Sequence[Any],
         overrides: dict[str, Any] | None,
         inputs: dict[str, Any] | None,
-    ) -> dict[str, Any]:
+        build_result: bool,
+    ) -> Any:
+        """One run: graph hooks around validation, execution and result building."""
         run_id = str(uuid.uuid4())
-        plan, constants = self._run(final_vars, overrides, inputs, run_id)
         adapters = self.adapter
         pre = adapters.pre_graph_execute
         post = adapters.post_graph_execute
+        try:
+            plan, constants = self._run(final_vars, overrides, inputs, run_id)
+        except Exception as exc:
+            if not (pre or post):
+                raise
+            plan, constants, rejected = None, {}, exc
+        else:
+            rejected = None
         if pre:
             call_hooks(
                 pre,
                 run_id=run_id,
                 graph=self.graph,
-                final_vars=list(plan.outputs),
+                final_vars=list(plan.outputs) if plan else _output_names(final_vars, self.graph),
                 inputs=inputs or {},
                 overrides=overrides or {},
-                execution_path=plan.execution_path,
+                execution_path=plan.execution_path if plan else [],
             )
         try:
-            results = run_plan(
+            if rejected is not None:
+                raise rejected
+            assert plan is not None
+            result = run_plan(
                 plan,
                 constants,
                 run_id,
@@ -277,6 +300,9 @@ class Driver(VisualizationMixin):
                 adapters,
                 label_tasks=self._dynamic and (adapters.has_node_hooks or adapters.has_task_hooks),
             )
+            build = adapters.do_build_result
+            if build_result and build is not None:
+                result = call_method(build, outputs=result)
         except BaseException as exc:
             if post:
                 call_hooks(
@@ -285,9 +311,9 @@ class Driver(VisualizationMixin):
             raise
         if post:
             call_hooks(
-                post, run_id=run_id, graph=self.graph, success=True, error=None, results=results
+                post, run_id=run_id, graph=self.graph, success=True, error=None, results=result
             )
-        return results
+        return result
 
     def execute(
         self,
@@ -305,11 +331,7 @@ class Driver(VisualizationMixin):
             inputs: values for the graph's inputs. A value given for a node that a function
                 computes is ignored with a warning (use ``overrides`` to replace it).
         """
-        outputs = self._execute_raw(final_vars, overrides, inputs)
-        build = self.adapter.do_build_result
-        if build is None:
-            return outputs
-        return call_method(build, outputs=outputs)
+        return self._execute_raw(final_vars, overrides, inputs, build_result=True)
 
     def raw_execute(
         self,
@@ -325,7 +347,7 @@ class Driver(VisualizationMixin):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute_raw(final_vars, overrides, inputs)
+        return self._execute_raw(final_vars, overrides, inputs, build_result=False)
 
     def validate_execution(
         self,
@@ -380,10 +402,6 @@ class Driver(VisualizationMixin):
         view = self.hamilton_graph
         nodes = sorted((view[n].as_dict() for n in plan.execution_path), key=lambda d: d["name"])
         return json.dumps({"nodes": nodes}, default=str)
-
-
-def _copy_executor(value: Any) -> Any:
-    return value
 
 
 class Builder:

@@ -47,6 +47,10 @@ class FunctionGraph:
         config: the configuration the graph was built with.
         scopes: name -> the expanders (outermost first) the node runs under.
         topological_index: name -> position in a fixed topological order.
+
+    ``edge_type_check(consumer_type, producer_type)`` may accept edges the built-in rules
+    reject (adapters' ``do_check_edge_types_match``, called with Hamilton's argument order:
+    ``type_from`` is the consumer's annotation, ``type_to`` the producer's type).
     """
 
     def __init__(
@@ -125,7 +129,7 @@ class FunctionGraph:
                         htypes.types_match(param_type, producer.type)
                         or (
                             edge_type_check is not None
-                            and edge_type_check(producer.type, param_type)
+                            and edge_type_check(param_type, producer.type)
                         )
                     ):
                         raise GraphError(

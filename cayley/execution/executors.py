@@ -253,7 +253,33 @@ def _run_serialized(key: str, static_blob: bytes, dynamic_blob: bytes) -> bytes:
             if hasattr(exc, "_cayley_item"):
                 fallback._cayley_item = exc._cayley_item  # type: ignore[attr-defined]
             return cloudpickle.dumps((False, fallback, None))
-    return cloudpickle.dumps((True, rows, task.elapsed))
+    try:
+        return cloudpickle.dumps((True, rows, task.elapsed))
+    except Exception as exc:
+        error = _describe_unserializable_result(task, rows, exc)
+        return cloudpickle.dumps((False, error, None))
+
+
+def _describe_unserializable_result(
+    task: Task, rows: list[tuple[Any, ...]], error: Exception
+) -> SerializationError:
+    """Names the node and item whose result cannot be sent back to the driver."""
+    import cloudpickle
+
+    for index, row in enumerate(rows):
+        for name, value in zip(task.template.exports, row):
+            try:
+                cloudpickle.dumps(value)
+            except Exception as exc:
+                label = task.labels[index].item if task.labels else None
+                problem = SerializationError(
+                    f"The result of node {name!r} ({type(value).__name__}) cannot be sent back "
+                    f"from the worker process: {type(exc).__name__}: {exc}"
+                )
+                problem.add_note(f"while returning node {name!r}" + (f", {label}" if label else ""))
+                problem._cayley_item = index  # type: ignore[attr-defined]
+                return problem
+    return SerializationError(f"The results of task {task.task_id!r} cannot be sent back: {error}")
 
 
 def _decode_serialized(raw: bytes) -> tuple[Any, float | None]:

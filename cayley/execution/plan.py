@@ -137,8 +137,18 @@ def compile_plan(
     needed = graph.required_nodes(outputs, provided, overridden)
     # A block runs once per item even when its nodes no longer read the item (overrides):
     # the expanders of every needed scope are needed too.
+    # An overridden node gathered by a Collect still comes once per item: its fan-out too.
     while True:
-        expanders = {e for n in needed if n not in overridden for e in graph.scopes[n]} - needed
+        expanders = set()
+        for name in needed:
+            if name in overridden:
+                continue
+            expanders.update(graph.scopes[name])
+            node = graph.nodes[name]
+            for param, dep in zip(node.input_types, graph.dependencies[name]):
+                if param in node.collect_params and dep in overridden:
+                    expanders.update(graph.scopes[dep])
+        expanders -= needed
         if not expanders:
             break
         needed |= graph.required_nodes(expanders, provided, overridden)
@@ -205,15 +215,7 @@ def compile_plan(
         output_map[out] = current
 
     all_names = computed + synthetic
-    phase: dict[str, int] = {}
-    for name in all_names:
-        level = 0
-        for _, dep, is_collect in args[name]:
-            if dep == name or dep not in nodes:
-                continue
-            crossing = is_collect or scope[dep] != scope[name] or nodes[dep].is_expander
-            level = max(level, phase[dep] + (1 if crossing else 0))
-        phase[name] = level
+    phase = _phases(all_names, args, nodes, scope, graph.scopes)
 
     # The strategy proposes; scopes and phases split the proposals.
     proposals = strategy.group_nodes([nodes[n] for n in computed]) if computed else []
@@ -434,7 +436,7 @@ def compile_plan(
     for group in groups:
         group.local_dependents = sorted(set(group.local_dependents))
 
-    execution_path = [n for n in order if n in nodes or n in constants]
+    execution_path = [n for n in order if n in nodes and n not in constants]
     return ExecutionPlan(
         root=scopes[()],
         groups=groups,
@@ -443,6 +445,46 @@ def compile_plan(
         execution_path=execution_path,
         scopes=scopes,
     )
+
+
+def _phases(
+    names: list[str],
+    args: dict[str, list[tuple[str, str, bool]]],
+    nodes: dict[str, Node],
+    scope: dict[str, Scope],
+    graph_scopes: dict[str, Scope],
+) -> dict[str, int]:
+    """How many scope crossings or fan-ins lie upstream of each node.
+
+    A node inside a block comes after its block's expander even when no parameter reads the
+    item (overrides can cut that edge), and a fan-in of an override still waits for the
+    items of the override's block.
+    """
+    after: dict[str, set[str]] = {}
+    for name in names:
+        before = {dep for _, dep, _ in args[name] if dep in nodes and dep != name}
+        if scope[name]:
+            before.add(scope[name][-1])
+        for _, dep, is_collect in args[name]:
+            if is_collect and dep not in nodes:
+                before.add(graph_scopes[dep][-1])
+        after[name] = before
+    phase: dict[str, int] = {}
+    for name in graphlib.TopologicalSorter(after).static_order():
+        level = 0
+        if scope[name]:
+            level = phase[scope[name][-1]] + 1
+        for _, dep, is_collect in args[name]:
+            if dep == name:
+                continue
+            if dep not in nodes:
+                if is_collect:  # an override gathered per item: wait for the items
+                    level = max(level, phase[graph_scopes[dep][-1]] + 1)
+                continue
+            crossing = is_collect or scope[dep] != scope[name] or nodes[dep].is_expander
+            level = max(level, phase[dep] + (1 if crossing else 0))
+        phase[name] = level
+    return phase
 
 
 def _purpose(members: Sequence[str], nodes: dict[str, Node], scope: Scope) -> NodeGroupPurpose:
@@ -474,8 +516,14 @@ def _assign_pull_prereqs(scopes: dict[Scope, ScopePlan], groups: list[GroupPlan]
     for sc, plan in scopes.items():
         if not sc:
             continue
-        inside = [g.index for g in groups if g.scope[: len(sc)] == sc]
-        downstream: set[int] = set()
+        # Templates inside the block, and fan-ins of its bare items (or of per-item
+        # constants), which wait for every item to be pulled.
+        inside = [
+            g.index
+            for g in groups
+            if g.scope[: len(sc)] == sc or (g.scope == sc[:-1] and (sc[-1], -1) in g.barrier_deps)
+        ]
+        downstream: set[int] = set(inside)
         stack = list(inside)
         while stack:
             i = stack.pop()

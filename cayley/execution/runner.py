@@ -277,6 +277,28 @@ def _run_hooked(
             del values[key]
 
 
+def _materialize_expanders(
+    template: TaskTemplate, values: dict[str, Any], label: str | None
+) -> None:
+    """Drains expander generators into lists (their items must travel back to the driver)."""
+    for step in template.steps:
+        name, node = step[0], step[4]
+        if name not in template.expanders:
+            continue
+        try:
+            values[name] = list(values[name])
+        except TypeError as exc:
+            note_node_error(exc, node, label)
+            exc.add_note(
+                f"node {name!r} is annotated Parallelizable[...] but returned "
+                f"{type(values[name]).__name__}, which is not iterable"
+            )
+            raise
+        except Exception as exc:
+            note_node_error(exc, node, label)
+            raise
+
+
 def _run_items(
     steps: Sequence[Step],
     exports: tuple[str, ...],
@@ -348,8 +370,7 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
             else:
                 _run_plain(steps, values, label.item)
             if task.materialize_expanders:
-                for name in template.expanders:
-                    values[name] = list(values[name])
+                _materialize_expanders(template, values, label.item)
         except Exception as exc:
             try:
                 exc._cayley_item = index  # type: ignore[attr-defined]

@@ -457,12 +457,13 @@ class _Run:
         self, group: GroupPlan, instances: list[Instance], task: Task, executor: TaskExecutor
     ) -> None:
         if self.submission_hooks:
-            for label in task.labels or [TaskLabel(group.base_id)]:
+            labels = task.labels or [TaskLabel(group.base_id)] * len(task.inputs)
+            for label, inputs in zip(labels, task.inputs):
                 call_hooks(
                     self.submission_hooks,
                     run_id=self.run_id,
                     nodes=list(_public_nodes(group)),
-                    inputs={},
+                    inputs=dict(inputs),
                     overrides={},
                     purpose=group.template.purpose,
                     **label.hook_kwargs(),
@@ -555,8 +556,10 @@ class _Run:
     def run(self) -> dict[str, Any]:
         self.start_instance(self.root)
         root = self.root
+        backoff = 0.0005
         while root.pending:
             if self.ready_count and self.dispatch():
+                backoff = 0.0005
                 continue
             if self.ready_count + self.inflight_items < self.high_water and self.pull():
                 continue
@@ -564,10 +567,11 @@ class _Run:
                 self.collect_finished()
                 continue
             if self.ready_count:
-                raise RuntimeError(
-                    "The run cannot make progress: tasks are ready but no executor accepts them "
-                    "and none is running."
-                )
+                # An executor refuses work although none of ours is in flight (it may be busy
+                # with another run): wait for it with a growing pause rather than spin.
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 0.05)
+                continue
             raise RuntimeError(
                 "The run cannot make progress: no task is ready, running or waiting for items. "
                 f"Pending templates: {[g.base_id for g in self.plan.root.groups if not root.done[g.local_index]]}"
