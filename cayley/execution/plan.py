@@ -121,7 +121,10 @@ def _missing_inputs_message(graph: FunctionGraph, missing: Sequence[str], needed
     lines = []
     for name in missing:
         consumers = sorted(c for c in graph.dependents[name] if c in needed)
-        lines.append(f"  Error: Required input {name} not provided for nodes: {consumers}.")
+        if consumers:
+            lines.append(f"  Error: Required input {name} not provided for nodes: {consumers}.")
+        else:
+            lines.append(f"  Error: Input {name} was requested as an output but not provided.")
     return f"{len(missing)} errors encountered:\n" + "\n".join(lines)
 
 
