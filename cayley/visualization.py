@@ -727,7 +727,7 @@ class VisualizationMixin:
             except ValueError as exc:
                 _add_bypass_hint(exc)
                 raise
-            names = set(plan.execution_path)
+            names = set(plan.execution_path) | set(plan.constants)
         marks: dict[str, set[str]] = {name: {OUTPUT} for name in outputs}
         for name in names.intersection(overrides or {}):
             marks.setdefault(name, set()).add(OVERRIDE)
