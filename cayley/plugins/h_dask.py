@@ -22,6 +22,7 @@ import sys
 import time
 import traceback
 import uuid
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -212,10 +213,9 @@ def _run_on_worker(
 ) -> Any:
     """Worker side of :class:`DaskExecutor`: rebuilds the task, runs it, splits results.
 
-    Returns the head ``(ok, rows or error, elapsed, large positions, traceback)``, pickled
-    (see :func:`_encode_head`); when
-    ``split``, returns ``(head, {position: large value})`` with the large values taken out of
-    the rows, so that the driver fetches the head alone.
+    Returns the head ``(ok, rows or error, elapsed, large positions, traceback)`` pickled by
+    :func:`_encode_head`; when ``split``, returns ``(head, {position: large value})`` with
+    the large values taken out of the rows, so that the driver fetches the head alone.
     """
     large_values: dict[int, Any] = {}
     try:
@@ -309,10 +309,15 @@ class DaskExecutor(TaskExecutor):
             ``distributed.scheduler.allowed-failures`` setting (3 by default).
         cluster_kwargs: arguments for the ``LocalCluster`` this executor starts (defaults:
             one single-threaded worker process per core, no dashboard).
+        keep_bytes: results larger than this stay on the workers (see below).
 
     Large results (more than ``keep_bytes``, 100 kB by default) stay on the workers and go
     from task to task as futures; they are fetched only when a step on the driver or the
     caller needs them.
+
+    Cheap items are batched so that one Dask task runs for about ``chunk_target_seconds``;
+    when a worker dies in a batch, the error can name the batch but not the item that killed
+    it. Set ``chunk_target_seconds = 0`` to run every item in its own task.
     """
 
     inline = False
@@ -356,27 +361,53 @@ class DaskExecutor(TaskExecutor):
     def _client(self) -> Client:
         client = self.client or self._own_client
         if client is None:
-            self.init()
-            client = self.client or self._own_client
-        assert client is not None
+            raise RuntimeError(
+                "DaskExecutor has no cluster: init() starts one (the driver calls it at the "
+                "start of each run), or pass client=..."
+            )
         return client
 
     def init(self) -> None:
-        """Starts a local cluster when no client was given; sizes the number of tasks."""
+        """Starts a local cluster when no client was given; sizes the number of tasks.
+
+        Two tasks per worker thread keep workers busy while results travel back. When the
+        cluster does not run a task again after its worker died (``allowed-failures`` of 0),
+        one task per thread: a task queued behind one that kills its worker would fail too.
+        """
         self.stats = {"tasks": 0, "items": 0, "kept": 0, "fetched": 0, "shared": 0}
         if self.client is None and self._own_client is None:
-            settings = {"n_workers": None, "threads_per_worker": 1, "processes": True}
-            settings["dashboard_address"] = None
+            settings: dict[str, Any] = {
+                "n_workers": None,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
             settings.update(self.cluster_kwargs)
             config = {}
             if self.max_retries is not None:
                 config["distributed.scheduler.allowed-failures"] = self.max_retries
-            with dask.config.set(config):
+            with dask.config.set(config), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
                 self._cluster = LocalCluster(**settings)
             self._own_client = Client(self._cluster, set_as_default=False)
-        workers = self._client.scheduler_info().get("workers", {})
-        threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
-        self.capacity = max(2, 2 * threads)
+        client = self._client
+        try:
+            client.run(lambda: __import__("cayley.execution.runner").__name__)
+        except ImportError as exc:
+            self._release()
+            raise DaskExecutionError(
+                "The Dask workers cannot import cayley, so they cannot run its tasks: install "
+                f"cayley (the same version) where the workers run. {type(exc).__name__}: {exc}"
+            ) from exc
+        workers = client.scheduler_info().get("workers", {})
+        threads = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        try:
+            retries = client.run_on_scheduler(
+                lambda dask_scheduler: dask_scheduler.allowed_failures
+            )
+        except Exception:
+            retries = 1
+        self.capacity = 2 * threads if retries else threads
 
     def _release(self) -> None:
         self._templates.clear()
@@ -397,9 +428,10 @@ class DaskExecutor(TaskExecutor):
     def cancel(self) -> None:
         """Cancels tasks in flight; closes the cluster this executor started."""
         pending = [f for futures in self._active.values() for f in futures]
-        if pending:
+        client = self.client or self._own_client
+        if pending and client is not None:
             try:
-                self._client.cancel(pending, force=True)
+                client.cancel(pending, force=True)
             except Exception:
                 pass
         self._release()
@@ -553,7 +585,7 @@ class DaskExecutor(TaskExecutor):
             where = f"{exports[j]!r}" + (
                 f" ({labels[r].item})" if labels and labels[r].item else ""
             )
-            future = self._client.submit(
+            future = main.client.submit(
                 _large_value, main, r * width + j, key=f"{main.key}-{r}-{j}", pure=False
             )
             out[r][j] = _DaskValue(self, future, where)
@@ -576,17 +608,23 @@ class DaskExecutor(TaskExecutor):
         return _locate(DaskExecutionError(message), task)
 
     def resolve_many(self, values: list[RemoteValue]) -> list[Any]:
-        """Fetches several kept values with one call to the cluster."""
+        """Fetches several kept values of this executor with one call to the cluster."""
+        self.stats["fetched"] += len(values)
         return self._client.gather([v.future for v in values])  # type: ignore[attr-defined]
 
 
 # ---- node-level adapter ---------------------------------------------------------------------
 class _NodeCall:
-    """A node's function that names the node in the notes of the errors it raises."""
+    """A node's function (or a result builder) ready for Dask's graph.
+
+    Dask pickles graphs with the standard pickle, which would refer to functions of modules
+    built at run time by name; this wrapper pickles the function with cloudpickle instead,
+    and names the node in the notes of the errors it raises.
+    """
 
     __slots__ = ("fn", "note")
 
-    def __init__(self, fn: Callable[..., Any], note: str) -> None:
+    def __init__(self, fn: Callable[..., Any], note: str | None = None) -> None:
         self.fn = fn
         self.note = note
 
@@ -594,12 +632,16 @@ class _NodeCall:
         try:
             return self.fn(**kwargs)
         except Exception as exc:
-            if self.note not in getattr(exc, "__notes__", ()):
+            if self.note and self.note not in getattr(exc, "__notes__", ()):
                 exc.add_note(self.note)
             raise
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_NodeCall, (self.fn, self.note))
+        return (_restore_call, (cloudpickle.dumps(self.fn), self.note))
+
+
+def _restore_call(blob: bytes, note: str | None) -> _NodeCall:
+    return _NodeCall(cloudpickle.loads(blob), note)
 
 
 def _origin(node: Any) -> str:
@@ -707,7 +749,8 @@ class DaskGraphAdapter(GraphAdapter):
     def build_result(self, **outputs: Any) -> Any:
         """Builds the result with the result builder; computes it if ``compute_at_end``."""
         if self.use_delayed:
-            result = delayed(self.result_builder.build_result, pure=True)(**outputs)
+            build = _NodeCall(self.result_builder.build_result)
+            result = delayed(build, name="build_result", pure=True)(**outputs)
         else:
             result = self.result_builder.build_result(**outputs)
         if self.visualize_kwargs is not None:

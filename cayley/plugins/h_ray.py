@@ -281,10 +281,10 @@ def _run_on_worker(
 ) -> Any:
     """Worker side of :class:`RayTaskExecutor`: rebuilds the task, runs it, splits results.
 
-    Returns ``(ok, rows or error, elapsed, large positions, traceback)`` pickled (see
-    :func:`_encode_head`). With ``extra`` > 0
-    (one per item and export), that head is followed by ``extra`` values: the large results
-    at their positions (``None`` elsewhere), which Ray keeps in its object store.
+    Returns ``(ok, rows or error, elapsed, large positions, traceback)`` pickled by
+    :func:`_encode_head`. With ``extra`` > 0 (one per item and export), that head is followed
+    by ``extra`` values: the large results at their positions (``None`` elsewhere), which Ray
+    keeps in its object store.
     """
     split = extra > 0
     extras: list[Any] = [None] * extra
@@ -348,6 +348,7 @@ class _TemplateInfo:
     key: str
     holder: list[Any]
     options: dict[str, Any]
+    remote: Any
     split: bool = True
 
 
@@ -390,10 +391,15 @@ class RayTaskExecutor(TaskExecutor):
         remote_options: extra ``.options(...)`` for every Ray task (``num_cpus``,
             ``resources``, ``runtime_env``...). ``@ray_remote_options`` tags of the task's
             nodes are applied on top.
+        keep_bytes: results larger than this stay in the object store (see below).
 
     Large results (more than ``keep_bytes``, 100 kB by default) stay in Ray's object store
     and go from task to task by reference; they are fetched only when a step on the driver
     or the caller needs them.
+
+    Cheap items are batched so that one Ray task runs for about ``chunk_target_seconds``;
+    when a worker dies in a batch, the error can name the batch but not the item that killed
+    it. Set ``chunk_target_seconds = 0`` to run every item in its own task.
     """
 
     inline = False
@@ -494,6 +500,7 @@ class RayTaskExecutor(TaskExecutor):
                 key=f"{task.run_id}:{id(template)}:{time.monotonic_ns()}",
                 holder=[ray.put(blob)],
                 options=options,
+                remote=_REMOTE_TASK.options(**options),
             )
             self._templates[cache_key] = info
         return info
@@ -557,10 +564,10 @@ class RayTaskExecutor(TaskExecutor):
         split = info.split
         width = len(task.template.exports)
         extra = len(inputs) * width if split else 0
-        options = {**info.options, "num_returns": 1 + extra} if extra else info.options
-        result = _REMOTE_TASK.options(**options).remote(
-            info.key, info.holder, blob, refs, extra, self.keep_bytes
+        remote = (
+            _REMOTE_TASK.options(**info.options, num_returns=1 + extra) if extra else info.remote
         )
+        result = remote.remote(info.key, info.holder, blob, refs, extra, self.keep_bytes)
         split = extra > 0
         head = result[0] if split else result
         future = head.future()
@@ -615,13 +622,16 @@ class RayTaskExecutor(TaskExecutor):
             )
         elif isinstance(exc, ray_exceptions.TaskCancelledError):
             message = f"Ray cancelled {where}: {exc}"
+        elif isinstance(getattr(exc, "cause", None), BaseException):
+            cause = exc.cause  # type: ignore[attr-defined]
+            message = f"Ray could not run {where}: {type(cause).__name__}: {cause}"
         else:
             message = f"Ray could not run {where}: {type(exc).__name__}: {exc}"
         return _locate(RayExecutionError(message), task)
 
-    @staticmethod
-    def resolve_many(values: list[RemoteValue]) -> list[Any]:
-        """Fetches several kept values with one call to Ray."""
+    def resolve_many(self, values: list[RemoteValue]) -> list[Any]:
+        """Fetches several kept values of this executor with one call to Ray."""
+        self.stats["fetched"] += len(values)
         return ray.get([v.ref for v in values])  # type: ignore[attr-defined]
 
 
