@@ -46,13 +46,34 @@ class RemoteValue(abc.ABC):
         """Fetches the value."""
 
 
-def resolve_remote(value: Any) -> Any:
-    """``value`` with :class:`RemoteValue` objects (top level or inside a list) fetched."""
+def resolve_remote(value: Any, keep: Any = None) -> Any:
+    """``value`` with :class:`RemoteValue` objects (top level or in a list) fetched.
+
+    Values owned by ``keep`` (an executor) are left in place: that executor's tasks read
+    them where they are. The elements of a list are fetched per owner in one call when the
+    owner offers ``resolve_many``.
+    """
     if isinstance(value, RemoteValue):
-        return value.resolve()
-    if type(value) is list and any(isinstance(v, RemoteValue) for v in value):
-        return [v.resolve() if isinstance(v, RemoteValue) else v for v in value]
-    return value
+        return value if keep is not None and value.owner is keep else value.resolve()
+    if type(value) is not list:
+        return value
+    positions: dict[int, list[int]] = {}
+    owners: dict[int, Any] = {}
+    for index, element in enumerate(value):
+        if isinstance(element, RemoteValue) and (keep is None or element.owner is not keep):
+            positions.setdefault(id(element.owner), []).append(index)
+            owners[id(element.owner)] = element.owner
+    if not positions:
+        return value
+    resolved = list(value)
+    for key, indices in positions.items():
+        owner = owners[key]
+        elements = [value[i] for i in indices]
+        many = getattr(owner, "resolve_many", None)
+        fetched = many(elements) if many is not None else [e.resolve() for e in elements]
+        for i, fetched_value in zip(indices, fetched):
+            resolved[i] = fetched_value
+    return resolved
 
 
 def _origin(node: Node) -> str:

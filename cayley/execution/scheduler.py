@@ -20,7 +20,7 @@ from typing import Any
 
 from cayley.execution.executors import ExecutionManager, TaskExecutor, TaskFuture
 from cayley.execution.plan import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
-from cayley.execution.runner import RemoteValue, Task, TaskLabel, resolve_remote
+from cayley.execution.runner import Task, TaskLabel, resolve_remote
 from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks
 
 __all__ = ["run_plan"]
@@ -356,10 +356,12 @@ class _Run:
                 self.start_instance(Instance(parent, index, plan, {expander: item}, expansion))
 
     # ---- dispatch -------------------------------------------------------------------------
-    def executor_for(self, group: GroupPlan, task: Task) -> TaskExecutor:
+    def executor_for(self, group: GroupPlan) -> TaskExecutor:
         executor = self.executors.get(group.index)
         if executor is None:
-            executor = self.manager.get_executor_for_task(task)
+            # The manager sees a task of the template without items: routing is per template.
+            probe = Task(group.template, [], None, self.run_id, self.node_adapters)
+            executor = self.manager.get_executor_for_task(probe)
             self.executors[group.index] = executor
             if not executor.inline:
                 self.high_water = max(self.high_water, executor.capacity * 8)
@@ -375,9 +377,11 @@ class _Run:
         per_item = self.item_seconds.get(group.index)
         if per_item is None:
             return 1
-        size = int(executor.chunk_target_seconds / max(per_item, 1e-7))
+        size = max(1, min(int(executor.chunk_target_seconds / max(per_item, 1e-7)), _MAX_CHUNK))
+        # Let enough items queue up for every worker to get a full chunk.
+        self.high_water = max(self.high_water, 2 * size * max(1, executor.capacity))
         spread = max(1, available // max(1, executor.capacity))
-        return max(1, min(size, spread, _MAX_CHUNK))
+        return min(size, spread)
 
     def inputs_of(self, instance: Instance, group: GroupPlan) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -391,9 +395,7 @@ class _Run:
                 values[name] = instance.ancestor(arg).env[name]
         return values
 
-    def make_task(
-        self, group: GroupPlan, instances: list[Instance], executor: TaskExecutor | None
-    ) -> Task:
+    def make_task(self, group: GroupPlan, instances: list[Any], executor: TaskExecutor) -> Task:
         labels = None
         if self.label_tasks:
             labels = []
@@ -417,16 +419,14 @@ class _Run:
         if self.remote_results:
             for values in inputs:
                 for key, value in values.items():
-                    owner = value.owner if isinstance(value, RemoteValue) else None
-                    if owner is None or owner is not executor:
-                        values[key] = resolve_remote(value)
+                    values[key] = resolve_remote(value, keep=executor)
         return Task(
             template=group.template,
             inputs=inputs,
             labels=labels,
             run_id=self.run_id,
             adapters=self.node_adapters,
-            materialize_expanders=executor is not None and not executor.runs_in_process,
+            materialize_expanders=not executor.runs_in_process,
         )
 
     def dispatch(self) -> bool:
@@ -440,14 +440,14 @@ class _Run:
                 executor = self.executors.get(group.index)
                 if executor is not None and not executor.inline and not executor.can_submit_task():
                     break
-                size = 1 if executor is None else self.chunk_size(group, executor, len(queue))
+                if executor is None:
+                    executor = self.executor_for(group)
+                    if not executor.inline and not executor.can_submit_task():
+                        break
+                size = self.chunk_size(group, executor, len(queue))
                 instances = [queue.popleft() for _ in range(min(size, len(queue)))]
                 self.ready_count -= len(instances)
-                task = self.make_task(group, instances, executor)
-                if executor is None:
-                    executor = self.executor_for(group, task)
-                    task = self.make_task(group, instances, executor)
-                self.submit(group, instances, task, executor)
+                self.submit(group, instances, self.make_task(group, instances, executor), executor)
                 progressed = True
             if not queue:
                 self.ready_groups.discard(index)
@@ -521,6 +521,10 @@ class _Run:
                 exc.add_note(
                     f"for {path} (task {instances[index].prefix()}{task.template.base_id})"
                 )
+        elif len(instances) > 1:
+            paths = [instance.item_path() for instance in instances[:5]]
+            more = f" and {len(instances) - 5} more" if len(instances) > 5 else ""
+            exc.add_note(f"in a batch of {len(instances)} items: {'; '.join(paths)}{more}")
         if self.return_hooks:
             labels = task.labels or [TaskLabel(task.template.base_id)]
             label = labels[index] if index is not None and index < len(labels) else labels[0]
