@@ -1,0 +1,148 @@
+"""Benchmarks cayley against Apache Hamilton in one run and prints a markdown table.
+
+Every number is a median of interleaved repetitions: each round samples cayley and
+Hamilton back to back (the order alternating between rounds), so both see the same machine
+state. Ratios are Hamilton's cost divided by cayley's (above 1: cayley is faster).
+
+Usage::
+
+    python benchmarks/run.py                  # full run, a few minutes on 2 cores
+    python benchmarks/run.py --quick          # smoke run: smaller sizes, fewer rounds
+    python benchmarks/run.py --no-hamilton    # cayley only (Hamilton is never imported)
+    python benchmarks/run.py --rows 1,6       # selected rows only
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+
+import harness
+from core_rows import (
+    bench_build,
+    bench_chain,
+    bench_decorators,
+    bench_deep_chain,
+    bench_hook,
+    bench_import,
+)
+from dynamic_rows import (
+    bench_dynamic_chain,
+    bench_fanout,
+    bench_parallel,
+    bench_rss,
+    bench_scheduler_cpu,
+)
+from engines import ensure_cayley_importable, hamilton_available
+from report import DASH, Row, Settings, log, render
+
+BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
+    ("1", "chain execute", bench_chain),
+    ("2", "deep chain execute", bench_deep_chain),
+    ("3", "chain execute with hook", bench_hook),
+    ("4", "graph build", bench_build),
+    ("5", "import time", bench_import),
+    ("6", "fan-out overhead", bench_fanout),
+    ("7", "fan-out peak RSS", bench_rss),
+    ("8", "dynamic driver on a chain", bench_dynamic_chain),
+    ("9", "parallel speedups", bench_parallel),
+    ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
+    ("11", "decorated graph build", bench_decorators),
+]
+
+
+def run_benchmarks(settings: Settings, selected: set[str] | None) -> Iterator[Row]:
+    """Runs the selected benchmarks in order; a failing one yields an error row.
+
+    Each row's notes end with the share of the machine's CPU that other processes used
+    while its benchmark ran.
+    """
+    for number, name, bench in BENCHMARKS:
+        if selected is not None and number not in selected:
+            continue
+        log(f"[{number}] {name}")
+        start = time.perf_counter()
+        with harness.ForeignLoad() as load:
+            try:
+                rows = bench(settings)
+            except Exception as exc:
+                log(traceback.format_exc())
+                message = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
+                rows = [Row(number, name, "error", met=False, notes=[message])]
+        if load.share is not None:
+            for row in rows:
+                row.notes.append(f"other processes: {load.share:.0%} CPU")
+        log(f"    {time.perf_counter() - start:.1f} s")
+        yield from rows
+
+
+def load_text() -> str:
+    """The 1-minute load average, or a dash where the platform has none."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return DASH
+
+
+def context_lines(
+    settings: Settings, command: str, elapsed: float, load_before: str, load_after: str
+) -> list[str]:
+    """Machine, versions, load and command of the run."""
+    hamilton = (
+        f"apache-hamilton {importlib.metadata.version('apache-hamilton')}"
+        if settings.hamilton
+        else "Hamilton not run"
+    )
+    lines = [
+        f"- command: `{command}`",
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()}; "
+        f"Python {platform.python_version()}",
+        f"- cayley from {ensure_cayley_importable() / 'cayley'}; {hamilton}",
+        f"- 1-minute load average: {load_before} at start, {load_after} at end; "
+        f"total run time {elapsed:.0f} s",
+        "- each figure: median of interleaved rounds (cayley and Hamilton alternate, the "
+        "order flipping every round)",
+    ]
+    if settings.quick:
+        lines.append("- **quick mode**: smaller sizes and fewer rounds; targets are indicative")
+    return lines
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    parser.add_argument(
+        "--no-hamilton", action="store_true", help="measure cayley only; never import Hamilton"
+    )
+    parser.add_argument("--rows", help="comma-separated row numbers to run, e.g. 1,6,9")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmarks and prints the markdown table; returns the exit status."""
+    args = parse_args(argv)
+    ensure_cayley_importable()
+    with_hamilton = not args.no_hamilton and hamilton_available()
+    if not args.no_hamilton and not with_hamilton:
+        log("apache-hamilton is not installed: measuring cayley only")
+    settings = (Settings.smoke if args.quick else Settings.full)(with_hamilton)
+    selected = {part.strip() for part in args.rows.split(",")} if args.rows else None
+    command = " ".join(["python benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
+    load_before, start = load_text(), time.perf_counter()
+    rows = list(run_benchmarks(settings, selected))
+    elapsed = time.perf_counter() - start
+    print(render(rows, context_lines(settings, command, elapsed, load_before, load_text())))
+    return 1 if any(row.cayley == "error" for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
