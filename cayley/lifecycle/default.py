@@ -83,7 +83,8 @@ class PrintLn(NodeExecutionHook):
     Args:
         verbosity: 1 prints names, timings and status; 2 also prints the inputs and the
             result (or the error).
-        print_fn: receives each message; ``print`` by default (a logger method works too).
+        print_fn: receives each message; ``print`` (looked up when called) by default; a
+            logger method works too.
         node_filter: which nodes to report (see :data:`NodeFilter`); all by default.
 
     Under dynamic execution each node runs once per item, so the node is shown as
@@ -93,7 +94,7 @@ class PrintLn(NodeExecutionHook):
     def __init__(
         self,
         verbosity: int = 1,
-        print_fn: Callable[[str], Any] = print,
+        print_fn: Callable[[str], Any] | None = None,
         node_filter: NodeFilter = None,
     ) -> None:
         if verbosity not in (1, 2):
@@ -133,7 +134,7 @@ class PrintLn(NodeExecutionHook):
         message = f"Executing node: {self._format_node_name(node_name, task_id)}."
         if self.verbosity == 2:
             message += f" Inputs: \n{pprint.pformat(node_kwargs)}"
-        self.print_fn(message)
+        (self.print_fn or print)(message)
 
     def run_after_node_execution(
         self,
@@ -163,7 +164,7 @@ class PrintLn(NodeExecutionHook):
                 message += f" Result: \n{pprint.pformat(result)}\n"
             else:
                 message += f" Error: \n{pprint.pformat(error)}"
-        self.print_fn(message)
+        (self.print_fn or print)(message)
 
 
 #: Another name for :class:`PrintLn`.

@@ -17,14 +17,10 @@ Dask; nothing else in cayley does.
 from __future__ import annotations
 
 import concurrent.futures
-import pickle
 import sys
-import time
-import traceback
 import uuid
 import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,14 +38,20 @@ except ImportError as _missing:  # pragma: no cover - depends on the environment
 import cloudpickle
 
 from cayley import htypes
-from cayley.execution.executors import (
-    SerializationError,
-    TaskExecutor,
-    TaskFuture,
-    describe_unserializable,
-)
-from cayley.execution.runner import RemoteValue, Task, execute_task
+from cayley.execution.executors import TaskFuture
+from cayley.execution.runner import Task
 from cayley.lifecycle.api import GraphAdapter, LegacyResultMixin
+from cayley.plugins._cluster import (
+    DEFAULT_KEEP_BYTES,
+    ByValueModules,
+    ClusterExecutor,
+    WorkerTraceback,
+    describe_items,
+    is_large,
+    locate,
+    node_note,
+    run_task,
+)
 
 __all__ = [
     "DEFAULT_KEEP_BYTES",
@@ -61,192 +63,27 @@ __all__ = [
     "is_large",
 ]
 
-#: Values whose serialized size exceeds this many bytes stay on the Dask workers.
-DEFAULT_KEEP_BYTES = 100_000
-
 
 class DaskExecutionError(RuntimeError):
     """Dask could not run a task: its workers died, it was cancelled, or a value was lost."""
 
 
-class RemoteTraceback(Exception):
+class RemoteTraceback(WorkerTraceback):
     """The traceback of an exception raised on a Dask worker (set as its ``__cause__``)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
-
-# ---- helpers --------------------------------------------------------------------------------
-_SCALARS = frozenset({type(None), bool, int, float, complex})
-
-
-class _TooBig(Exception):
-    pass
-
-
-class _Meter:
-    """A write-only file that counts bytes and gives up past a limit."""
-
-    __slots__ = ("size", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.size = 0
-        self.limit = limit
-
-    def write(self, data: Any) -> int:
-        size = data.nbytes if isinstance(data, memoryview) else len(data)
-        self.size += size
-        if self.size > self.limit:
-            raise _TooBig
-        return size
-
-
-def is_large(value: Any, limit: int) -> bool:
-    """Whether ``value`` serializes to more than ``limit`` bytes.
-
-    Scalars and short strings answer at once; anything else is pickled into a counter that
-    stops as soon as the limit is passed (array buffers are counted without being copied).
-    """
-    kind = type(value)
-    if kind in _SCALARS:
-        return False
-    if kind is str or kind is bytes or kind is bytearray:
-        return len(value) > limit
-    meter = _Meter(limit)
-
-    def count_buffer(buffer: pickle.PickleBuffer) -> bool:
-        meter.size += memoryview(buffer).nbytes
-        if meter.size > limit:
-            raise _TooBig
-        return False
-
-    try:
-        cloudpickle.CloudPickler(meter, protocol=5, buffer_callback=count_buffer).dump(value)
-    except _TooBig:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-def _register_by_value(functions: Iterable[Any], registered: set[str]) -> None:
-    """Makes cloudpickle copy the code of modules built at run time (they cannot be imported)."""
-    for fn in functions:
-        module = sys.modules.get(getattr(fn, "__module__", "") or "")
-        if module is None or module.__name__ in ("__main__", "builtins"):
-            continue
-        if module.__name__ in registered:
-            continue
-        if getattr(module, "__spec__", None) is None or getattr(module, "__file__", None) is None:
-            cloudpickle.register_pickle_by_value(module)
-            registered.add(module.__name__)
-
-
-def _unregister_by_value(registered: set[str]) -> None:
-    for name in registered:
-        module = sys.modules.get(name)
-        if module is not None:
-            try:
-                cloudpickle.unregister_pickle_by_value(module)
-            except ValueError:
-                pass
-    registered.clear()
-
-
-def _encode_head(
-    ok: bool, value: Any, elapsed: float | None, large: Any, text: str | None
-) -> bytes:
-    """The small part of a task's outcome, pickled with cloudpickle on the worker.
-
-    Pickling here (not by Dask) keeps classes defined in run-time modules identical to the
-    driver's, so a node's own exception type can be caught. An error that cannot be pickled
-    becomes a RuntimeError with the same message and notes.
-    """
-    try:
-        return cloudpickle.dumps((ok, value, elapsed, large, text))
-    except Exception as exc:
-        if ok:
-            error: BaseException = SerializationError(
-                f"Cannot send the results of the task back from the Dask worker: "
-                f"{type(exc).__name__}: {exc}"
-            )
-        else:
-            error = RuntimeError(f"{type(value).__name__}: {value}")
-            for note in getattr(value, "__notes__", ()):
-                error.add_note(note)
-            if hasattr(value, "_cayley_item"):
-                error._cayley_item = value._cayley_item  # type: ignore[attr-defined]
-        return cloudpickle.dumps((False, error, None, None, text))
-
-
-def _describe_items(task: Task) -> str:
-    """``task 'x' (nodes 'a', 'b'; item 3 of 'x')`` for error messages."""
-    nodes = ", ".join(repr(n.name) for n in task.template.nodes) or repr(task.template.base_id)
-    items = [label.item for label in task.labels or [] if label.item]
-    where = f"task {task.task_id!r} (nodes {nodes}"
-    if items:
-        more = f" and {len(items) - 3} more" if len(items) > 3 else ""
-        where += f"; {'; '.join(items[:3])}{more}"
-    elif len(task.inputs) > 1:
-        where += f"; one of its {len(task.inputs)} items"
-    return where + ")"
-
-
-def _locate(error: BaseException, task: Task) -> BaseException:
-    """Marks ``error`` as raised by the task's only item, so the scheduler names the item."""
-    if len(task.inputs) == 1:
-        error._cayley_item = 0  # type: ignore[attr-defined]
-    return error
 
 
 # ---- worker side ----------------------------------------------------------------------------
-_STATIC_CACHE: OrderedDict[str, Any] = OrderedDict()
-_STATIC_CACHE_SIZE = 64
-
-
 def _run_on_worker(
     key: str, static: bytes, blob: bytes, values: list[Any], split: bool, keep_bytes: int
 ) -> Any:
     """Worker side of :class:`DaskExecutor`: rebuilds the task, runs it, splits results.
 
-    Returns the head ``(ok, rows or error, elapsed, large positions, traceback)`` pickled by
-    :func:`_encode_head`; when ``split``, returns ``(head, {position: large value})`` with
-    the large values taken out of the rows, so that the driver fetches the head alone.
+    Returns the head made by :func:`~cayley.plugins._cluster.run_task`; when ``split``,
+    returns ``(head, {position: large value})`` with the large values taken out of the rows,
+    so that the driver fetches the head alone.
     """
-    large_values: dict[int, Any] = {}
-    try:
-        parts = _STATIC_CACHE.get(key)
-        if parts is None:
-            parts = cloudpickle.loads(static)
-            _STATIC_CACHE[key] = parts
-            if len(_STATIC_CACHE) > _STATIC_CACHE_SIZE:
-                _STATIC_CACHE.popitem(last=False)
-        template, adapters, run_id, materialize = parts
-        inputs, labels, slots = cloudpickle.loads(blob)
-        for index, (item, name, position) in enumerate(slots):
-            if position < 0:
-                inputs[item][name] = values[index]
-            else:
-                inputs[item][name][position] = values[index]
-        task = Task(template, inputs, labels, run_id, adapters, materialize)
-        rows = execute_task(task)
-        width = len(template.exports)
-        keep = [j for j, name in enumerate(template.exports) if name not in template.expanders]
-        large = [(r, j) for r, row in enumerate(rows) for j in keep if is_large(row[j], keep_bytes)]
-        if split and large:
-            rows = [list(row) for row in rows]
-            for r, j in large:
-                large_values[r * width + j] = rows[r][j]
-                rows[r][j] = None
-            rows = [tuple(row) for row in rows]
-        head = _encode_head(True, rows, task.elapsed, large, None)
-    except Exception as exc:
-        head = _encode_head(False, exc, None, None, "".join(traceback.format_exception(exc)))
-    return (head, large_values) if split else head
+    head, taken = run_task("Dask", key, lambda: static, blob, lambda: values, split, keep_bytes)
+    return (head, taken) if split else head
 
 
 def _head_of(result: tuple[Any, dict[int, Any]]) -> Any:
@@ -260,28 +97,6 @@ def _large_value(result: tuple[Any, dict[int, Any]], position: int) -> Any:
 
 
 # ---- driver side ----------------------------------------------------------------------------
-class _DaskValue(RemoteValue):
-    """A task result left in a Dask worker's memory."""
-
-    def __init__(self, owner: DaskExecutor, future: Future, where: str) -> None:
-        self.owner = owner
-        self.future = future
-        self.where = where
-
-    def resolve(self) -> Any:
-        """Fetches the value from the worker holding it."""
-        self.owner.stats["fetched"] += 1
-        try:
-            return self.future.result()
-        except Exception as exc:
-            raise DaskExecutionError(
-                f"Could not fetch {self.where} from the Dask cluster: {type(exc).__name__}: {exc}"
-            ) from exc
-
-    def __repr__(self) -> str:
-        return f"<value of {self.where} kept on Dask>"
-
-
 @dataclass(eq=False)
 class _TemplateInfo:
     key: str
@@ -293,7 +108,7 @@ def _identity(raw: Any) -> Any:
     return raw
 
 
-class DaskExecutor(TaskExecutor):
+class DaskExecutor(ClusterExecutor):
     """Runs per-item tasks on a Dask cluster, for ``Builder().with_remote_executor(...)``.
 
     With ``client=`` (``distributed.Client("tcp://scheduler:8786")`` or a client of a
@@ -320,10 +135,11 @@ class DaskExecutor(TaskExecutor):
     it. Set ``chunk_target_seconds = 0`` to run every item in its own task.
     """
 
-    inline = False
-    runs_in_process = False
-    chunk_target_seconds = 0.05
-    returns_remote_values = True
+    _engine = "Dask"
+    _store = "the Dask cluster"
+    _error_type = DaskExecutionError
+    _fetch_errors = (Exception,)
+    _traceback_type = RemoteTraceback
 
     def __init__(
         self,
@@ -341,20 +157,12 @@ class DaskExecutor(TaskExecutor):
             )
         if max_retries is not None and max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        super().__init__(keep_bytes)
         self.client = client
         self.max_retries = max_retries
         self.cluster_kwargs = dict(cluster_kwargs or {})
-        self.keep_bytes = keep_bytes
-        self.capacity = 4
         self._cluster: LocalCluster | None = None
         self._own_client: Client | None = None
-        self._templates: dict[tuple[int, int], _TemplateInfo] = {}
-        self._shared: dict[int, tuple[Any, Future]] = {}
-        self._active: dict[concurrent.futures.Future, list[Future]] = {}
-        self._registered: set[str] = set()
-        #: Counters of the current or last run: tasks, items, values kept on the workers,
-        #: kept values fetched by the driver, and inputs the driver scattered.
-        self.stats: dict[str, int] = {"tasks": 0, "items": 0, "kept": 0, "fetched": 0, "shared": 0}
 
     # ---- lifecycle ----------------------------------------------------------------------
     @property
@@ -374,7 +182,7 @@ class DaskExecutor(TaskExecutor):
         cluster does not run a task again after its worker died (``allowed-failures`` of 0),
         one task per thread: a task queued behind one that kills its worker would fail too.
         """
-        self.stats = {"tasks": 0, "items": 0, "kept": 0, "fetched": 0, "shared": 0}
+        super().init()
         if self.client is None and self._own_client is None:
             settings: dict[str, Any] = {
                 "n_workers": None,
@@ -409,21 +217,13 @@ class DaskExecutor(TaskExecutor):
             retries = 1
         self.capacity = 2 * threads if retries else threads
 
-    def _release(self) -> None:
-        self._templates.clear()
-        self._shared.clear()
-        self._active.clear()
-        _unregister_by_value(self._registered)
+    def _stop(self) -> None:
         if self._own_client is not None:
             client, cluster = self._own_client, self._cluster
             self._own_client = self._cluster = None
             client.close()
             if cluster is not None:
                 cluster.close()
-
-    def finalize(self) -> None:
-        """Forgets the run's futures; closes the cluster this executor started."""
-        self._release()
 
     def cancel(self) -> None:
         """Cancels tasks in flight; closes the cluster this executor started."""
@@ -436,86 +236,17 @@ class DaskExecutor(TaskExecutor):
                 pass
         self._release()
 
-    def can_submit_task(self) -> bool:
-        """Whether fewer than ``capacity`` tasks are in flight."""
-        return len(self._active) < self.capacity
-
     # ---- submission ---------------------------------------------------------------------
-    def _template_info(self, task: Task) -> _TemplateInfo:
-        cache_key = (id(task.template), id(task.adapters))
-        info = self._templates.get(cache_key)
-        if info is None:
-            functions: list[Any] = []
-            for step in task.template.steps:
-                functions.append(step[1])
-                functions.extend(step[4].originating_functions or ())
-            if task.adapters is not None:
-                functions.extend(type(adapter) for adapter in task.adapters.adapters)
-            _register_by_value(functions, self._registered)
-            static = cloudpickle.dumps(
-                (task.template, task.adapters, task.run_id, task.materialize_expanders)
-            )
-            key = f"{task.run_id}:{id(task.template)}:{time.monotonic_ns()}"
-            info = _TemplateInfo(key=key, static=static)
-            self._templates[cache_key] = info
-        return info
+    def _new_template(self, task: Task, key: str, static: bytes) -> _TemplateInfo:
+        return _TemplateInfo(key=key, static=static)
 
-    def _share(self, value: Any) -> Future | None:
-        """A future for a large plain input (scattered once per run), else None."""
-        if type(value) in _SCALARS:
-            return None
-        found = self._shared.get(id(value))
-        if found is not None and found[0] is value:
-            return found[1]
-        if not is_large(value, self.keep_bytes):
-            return None
-        future = self._client.scatter(value, hash=False)
-        self._shared[id(value)] = (value, future)
-        self.stats["shared"] += 1
-        return future
-
-    def _outgoing(self, task: Task) -> tuple[list[dict[str, Any]], list[Any], list[Future]]:
-        """The task's inputs with kept values and large inputs replaced by slots."""
-        inputs: list[dict[str, Any]] = []
-        slots: list[tuple[int, str, int]] = []
-        futures: list[Future] = []
-        for item, values in enumerate(task.inputs):
-            out = dict(values)
-            for name, value in values.items():
-                if isinstance(value, _DaskValue) and value.owner is self:
-                    slots.append((item, name, -1))
-                    futures.append(value.future)
-                    out[name] = None
-                elif type(value) is list and any(isinstance(v, RemoteValue) for v in value):
-                    copy = list(value)
-                    for position, element in enumerate(value):
-                        if isinstance(element, _DaskValue) and element.owner is self:
-                            slots.append((item, name, position))
-                            futures.append(element.future)
-                            copy[position] = None
-                        elif isinstance(element, RemoteValue):
-                            copy[position] = element.resolve()
-                    out[name] = copy
-                elif isinstance(value, RemoteValue):
-                    out[name] = value.resolve()
-                else:
-                    future = self._share(value)
-                    if future is not None:
-                        slots.append((item, name, -1))
-                        futures.append(future)
-                        out[name] = None
-            inputs.append(out)
-        return inputs, slots, futures
+    def _put(self, value: Any) -> Future:
+        return self._client.scatter(value, hash=False)
 
     def submit_task(self, task: Task) -> TaskFuture:
         """Sends the task to the cluster; the future completes when its rows are back."""
         client = self._client
-        try:
-            info = self._template_info(task)
-            inputs, slots, futures = self._outgoing(task)
-            blob = cloudpickle.dumps((inputs, task.labels, slots))
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            raise describe_unserializable(task, exc) from exc
+        info, blob, futures = self._prepare(task)
         split = info.split and bool(task.template.exports)
         name = f"cayley-{task.template.base_id}-{uuid.uuid4().hex}"
         main = client.submit(
@@ -532,18 +263,12 @@ class DaskExecutor(TaskExecutor):
         done: concurrent.futures.Future = concurrent.futures.Future()
         if split:
             head = client.submit(_head_of, main, key=name + "-head", pure=False)
-            self._active[done] = [main, head]
+            self._track(done, [main, head], len(task.inputs))
             head.add_done_callback(lambda f: self._complete(done, f, main, task, info))
         else:
-            self._active[done] = [main]
+            self._track(done, [main], len(task.inputs))
             main.add_done_callback(lambda f: self._complete(done, f, None, task, info))
-        done.add_done_callback(self._forget)
-        self.stats["tasks"] += 1
-        self.stats["items"] += len(inputs)
         return TaskFuture(done, _identity)
-
-    def _forget(self, future: concurrent.futures.Future) -> None:
-        self._active.pop(future, None)
 
     def _complete(
         self,
@@ -556,44 +281,28 @@ class DaskExecutor(TaskExecutor):
         """Runs on Dask's callback thread: fetches the head and settles ``done``."""
         try:
             try:
-                ok, rows, elapsed, large, text = cloudpickle.loads(head_future.result())
+                outcome = cloudpickle.loads(head_future.result())
             except Exception as exc:
                 raise self._explain(task, exc) from exc
-            if not ok:
-                if text and rows.__cause__ is None:
-                    rows.__cause__ = RemoteTraceback(text)
-                raise rows
-            if main is None:
-                if large:
-                    info.split = True
-            else:
-                info.split = bool(large)
-                if large:
-                    rows = self._proxies(rows, large, main, task)
-            done.set_result((rows, elapsed))
+            kept = None if main is None else self._large_futures(main, task)
+            done.set_result(self._settle(outcome, task, info, kept))
         except BaseException as exc:
             done.set_exception(exc)
 
-    def _proxies(
-        self, rows: list[tuple[Any, ...]], large: list[tuple[int, int]], main: Future, task: Task
-    ) -> list[tuple[Any, ...]]:
+    @staticmethod
+    def _large_futures(main: Future, task: Task) -> Callable[[int, int], Future]:
+        """Futures of the large values of a split result, by item and export."""
         width = len(task.template.exports)
-        exports = task.template.exports
-        labels = task.labels
-        out = [list(row) for row in rows]
-        for r, j in large:
-            where = f"{exports[j]!r}" + (
-                f" ({labels[r].item})" if labels and labels[r].item else ""
-            )
-            future = main.client.submit(
+
+        def large(r: int, j: int) -> Future:
+            return main.client.submit(
                 _large_value, main, r * width + j, key=f"{main.key}-{r}-{j}", pure=False
             )
-            out[r][j] = _DaskValue(self, future, where)
-        self.stats["kept"] += len(large)
-        return [tuple(row) for row in out]
+
+        return large
 
     def _explain(self, task: Task, exc: BaseException) -> BaseException:
-        where = _describe_items(task)
+        where = describe_items(task)
         kind = type(exc).__name__
         if kind == "KilledWorker":
             message = (
@@ -605,12 +314,13 @@ class DaskExecutor(TaskExecutor):
             message = f"Dask cancelled {where}: {exc}"
         else:
             message = f"Dask could not run {where}: {kind}: {exc}"
-        return _locate(DaskExecutionError(message), task)
+        return locate(DaskExecutionError(message), task)
 
-    def resolve_many(self, values: list[RemoteValue]) -> list[Any]:
-        """Fetches several kept values of this executor with one call to the cluster."""
-        self.stats["fetched"] += len(values)
-        return self._client.gather([v.future for v in values])  # type: ignore[attr-defined]
+    def _fetch_one(self, handle: Future) -> Any:
+        return handle.result()
+
+    def _fetch_many(self, handles: list[Future]) -> list[Any]:
+        return self._client.gather(handles)
 
 
 # ---- node-level adapter ---------------------------------------------------------------------
@@ -642,14 +352,6 @@ class _NodeCall:
 
 def _restore_call(blob: bytes, note: str | None) -> _NodeCall:
     return _NodeCall(cloudpickle.loads(blob), note)
-
-
-def _origin(node: Any) -> str:
-    fns = node.originating_functions
-    if not fns:
-        return ""
-    fn = fns[0]
-    return f" (function {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)})"
 
 
 def _dask_dataframe() -> Any:
@@ -698,7 +400,7 @@ class DaskGraphAdapter(GraphAdapter):
         self.use_delayed = use_delayed
         self.compute_at_end = compute_at_end
         self._calls: dict[int, tuple[Any, _NodeCall]] = {}
-        self._registered: set[str] = set()
+        self._by_value = ByValueModules()
 
     @staticmethod
     def check_input_type(node_type: type, input_value: Any) -> bool:
@@ -731,8 +433,8 @@ class DaskGraphAdapter(GraphAdapter):
         found = self._calls.get(id(node))
         if found is not None and found[0] is node:
             return found[1]
-        _register_by_value([node.callable, *(node.originating_functions or ())], self._registered)
-        call = _NodeCall(node.callable, f"while computing node {node.name!r}{_origin(node)}")
+        self._by_value.add_node(node)
+        call = _NodeCall(node.callable, node_note(node))
         self._calls[id(node)] = (node, call)
         return call
 

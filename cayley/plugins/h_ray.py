@@ -17,14 +17,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import pickle
-import sys
-import time
-import traceback
 import types
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,19 +34,28 @@ except ImportError as _missing:  # pragma: no cover - depends on the environment
 import cloudpickle
 
 from cayley import htypes
-from cayley.execution.executors import (
-    SerializationError,
-    TaskExecutor,
-    TaskFuture,
-    describe_unserializable,
-)
-from cayley.execution.runner import RemoteValue, Task, execute_task
+from cayley.execution.executors import TaskFuture
+from cayley.execution.runner import Task
 from cayley.lifecycle.base import (
     BaseDoBuildResult,
     BaseDoCheckEdgeTypesMatch,
     BaseDoNodeExecute,
     BaseDoValidateInput,
     BasePostGraphExecute,
+)
+from cayley.plugins._cluster import (
+    DEFAULT_KEEP_BYTES,
+    ByValueModules,
+    ClusterExecutor,
+    LoadCache,
+    WorkerTraceback,
+    describe_items,
+    is_large,
+    locate,
+    node_note,
+    run_task,
+    shared_handle,
+    with_remote_traceback,
 )
 
 __all__ = [
@@ -69,23 +73,22 @@ __all__ = [
 #: Tag prefix written by ``@ray_remote_options``: ``ray_remote.<option>`` = JSON value.
 RAY_REMOTE_TAG_NAMESPACE = "ray_remote"
 
-#: Values whose serialized size exceeds this many bytes stay in Ray's object store.
-DEFAULT_KEEP_BYTES = 100_000
+
+def _shutdown_ray() -> None:
+    """``ray.shutdown()``, keeping the ``print`` Ray replaces on shutdown."""
+    import builtins
+
+    kept = builtins.print
+    ray.shutdown()
+    builtins.print = kept
 
 
 class RayExecutionError(RuntimeError):
     """Ray could not run a task: its worker died, it was cancelled, or a value was lost."""
 
 
-class RemoteTraceback(Exception):
+class RemoteTraceback(WorkerTraceback):
     """The traceback of an exception raised on a Ray worker (set as its ``__cause__``)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
 
 
 # ---- helpers shared by the executor and the adapter -----------------------------------------
@@ -110,210 +113,30 @@ def parse_ray_remote_options_from_tags(tags: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-_SCALARS = frozenset({type(None), bool, int, float, complex})
-
-
-class _TooBig(Exception):
-    pass
-
-
-class _Meter:
-    """A write-only file that counts bytes and gives up past a limit."""
-
-    __slots__ = ("size", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.size = 0
-        self.limit = limit
-
-    def write(self, data: Any) -> int:
-        size = len(data) if not isinstance(data, memoryview) else data.nbytes
-        self.size += size
-        if self.size > self.limit:
-            raise _TooBig
-        return size
-
-
-def is_large(value: Any, limit: int) -> bool:
-    """Whether ``value`` serializes to more than ``limit`` bytes.
-
-    Scalars and short strings answer at once; anything else is pickled into a counter that
-    stops as soon as the limit is passed (array buffers are counted without being copied),
-    so the check never costs more than serializing ``limit`` bytes.
-    """
-    kind = type(value)
-    if kind in _SCALARS:
-        return False
-    if kind is str or kind is bytes or kind is bytearray:
-        return len(value) > limit
-    meter = _Meter(limit)
-
-    def count_buffer(buffer: pickle.PickleBuffer) -> bool:
-        meter.size += memoryview(buffer).nbytes
-        if meter.size > limit:
-            raise _TooBig
-        return False
-
-    try:
-        cloudpickle.CloudPickler(meter, protocol=5, buffer_callback=count_buffer).dump(value)
-    except _TooBig:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-def _modules_by_value(functions: Iterable[Any]) -> list[Any]:
-    """Modules of ``functions`` that another process could not import (built at run time)."""
-    modules = []
-    for fn in functions:
-        module = sys.modules.get(getattr(fn, "__module__", "") or "")
-        if module is None or module.__name__ in ("__main__", "builtins"):
-            continue
-        if getattr(module, "__spec__", None) is None or getattr(module, "__file__", None) is None:
-            modules.append(module)
-    return modules
-
-
-class _ByValue:
-    """Registers run-time modules with cloudpickle while a run lasts."""
-
-    def __init__(self) -> None:
-        self.registered: set[str] = set()
-
-    def add(self, functions: Iterable[Any]) -> None:
-        for module in _modules_by_value(functions):
-            if module.__name__ not in self.registered:
-                cloudpickle.register_pickle_by_value(module)
-                self.registered.add(module.__name__)
-
-    def clear(self) -> None:
-        for name in self.registered:
-            module = sys.modules.get(name)
-            if module is not None:
-                try:
-                    cloudpickle.unregister_pickle_by_value(module)
-                except ValueError:
-                    pass
-        self.registered.clear()
-
-
-def _encode_head(
-    ok: bool, value: Any, elapsed: float | None, large: Any, text: str | None
-) -> bytes:
-    """The small part of a task's outcome, pickled with cloudpickle on the worker.
-
-    Pickling here (not by Ray) keeps classes defined in run-time modules identical to the
-    driver's, so a node's own exception type can be caught. An error that cannot be pickled
-    becomes a RuntimeError with the same message and notes.
-    """
-    try:
-        return cloudpickle.dumps((ok, value, elapsed, large, text))
-    except Exception as exc:
-        if ok:
-            error: BaseException = SerializationError(
-                f"Cannot send the results of the task back from the Ray worker: "
-                f"{type(exc).__name__}: {exc}"
-            )
-        else:
-            error = RuntimeError(f"{type(value).__name__}: {value}")
-            for note in getattr(value, "__notes__", ()):
-                error.add_note(note)
-            if hasattr(value, "_cayley_item"):
-                error._cayley_item = value._cayley_item  # type: ignore[attr-defined]
-        return cloudpickle.dumps((False, error, None, None, text))
-
-
-def _with_remote_traceback(exc: BaseException, text: str | None) -> BaseException:
-    if text and exc.__cause__ is None:
-        exc.__cause__ = RemoteTraceback(text)
-    return exc
-
-
-def _describe_items(task: Task) -> str:
-    """``task 'x' (nodes 'a', 'b'; item 3 of 'x')`` for error messages."""
-    nodes = ", ".join(repr(n.name) for n in task.template.nodes) or repr(task.template.base_id)
-    items = [label.item for label in task.labels or [] if label.item]
-    where = f"task {task.task_id!r} (nodes {nodes}"
-    if items:
-        more = f" and {len(items) - 3} more" if len(items) > 3 else ""
-        where += f"; {'; '.join(items[:3])}{more}"
-    elif len(task.inputs) > 1:
-        where += f"; one of its {len(task.inputs)} items"
-    return where + ")"
-
-
-def _locate(error: BaseException, task: Task) -> BaseException:
-    """Marks ``error`` as raised by the task's only item, so the scheduler names the item."""
-    if len(task.inputs) == 1:
-        error._cayley_item = 0  # type: ignore[attr-defined]
-    return error
-
-
 # ---- worker side ----------------------------------------------------------------------------
-_STATIC_CACHE: OrderedDict[str, Any] = OrderedDict()
-_STATIC_CACHE_SIZE = 64
-
-
-def _static_part(key: str, holder: list[Any]) -> Any:
-    static = _STATIC_CACHE.get(key)
-    if static is None:
-        static = cloudpickle.loads(ray.get(holder[0]))
-        _STATIC_CACHE[key] = static
-        if len(_STATIC_CACHE) > _STATIC_CACHE_SIZE:
-            _STATIC_CACHE.popitem(last=False)
-    return static
-
-
-def _fill_slots(
-    inputs: list[dict[str, Any]], slots: list[tuple[int, str, int]], values: list[Any]
-) -> None:
-    """Puts fetched values where the driver left ``(item, name, position)`` slots."""
-    for index, (item, name, position) in enumerate(slots):
-        if position < 0:
-            inputs[item][name] = values[index]
-        else:
-            inputs[item][name][position] = values[index]
-
-
 def _run_on_worker(
     key: str, holder: list[Any], blob: bytes, refs: list[Any], extra: int, keep_bytes: int
 ) -> Any:
     """Worker side of :class:`RayTaskExecutor`: rebuilds the task, runs it, splits results.
 
-    Returns ``(ok, rows or error, elapsed, large positions, traceback)`` pickled by
-    :func:`_encode_head`. With ``extra`` > 0 (one per item and export), that head is followed
-    by ``extra`` values: the large results at their positions (``None`` elsewhere), which Ray
-    keeps in its object store.
+    Returns the head made by :func:`~cayley.plugins._cluster.run_task`. With ``extra`` > 0
+    (one per item and export), that head is followed by ``extra`` values: the large results
+    at their positions (``None`` elsewhere), which Ray keeps in its object store.
     """
-    split = extra > 0
-    extras: list[Any] = [None] * extra
-    try:
-        template, adapters, run_id, materialize = _static_part(key, holder)
-        inputs, labels, slots = cloudpickle.loads(blob)
-        if refs:
-            _fill_slots(inputs, slots, ray.get(refs))
-        task = Task(template, inputs, labels, run_id, adapters, materialize)
-        width = len(template.exports)
-        rows = execute_task(task)
-        keep = [j for j, name in enumerate(template.exports) if name not in template.expanders]
-        large: list[tuple[int, int]] = []
-        for r, row in enumerate(rows):
-            for j in keep:
-                if is_large(row[j], keep_bytes):
-                    large.append((r, j))
-        if split and large:
-            rows = [list(row) for row in rows]
-            for r, j in large:
-                extras[r * width + j] = rows[r][j]
-                rows[r][j] = None
-            rows = [tuple(row) for row in rows]
-        head = _encode_head(True, rows, task.elapsed, large, None)
-    except Exception as exc:
-        head = _encode_head(False, exc, None, None, "".join(traceback.format_exception(exc)))
-        extras = [None] * extra
-    if not split:
+    head, taken = run_task(
+        "Ray",
+        key,
+        lambda: ray.get(holder[0]),
+        blob,
+        lambda: ray.get(refs) if refs else [],
+        extra > 0,
+        keep_bytes,
+    )
+    if not extra:
         return head
+    extras: list[Any] = [None] * extra
+    for position, value in taken.items():
+        extras[position] = value
     return (head, *extras)
 
 
@@ -321,28 +144,6 @@ _REMOTE_TASK = ray.remote(_run_on_worker)
 
 
 # ---- driver side ----------------------------------------------------------------------------
-class _RayValue(RemoteValue):
-    """A task result left in Ray's object store."""
-
-    def __init__(self, owner: RayTaskExecutor, ref: Any, where: str) -> None:
-        self.owner = owner
-        self.ref = ref
-        self.where = where
-
-    def resolve(self) -> Any:
-        """Fetches the value from the object store."""
-        self.owner.stats["fetched"] += 1
-        try:
-            return ray.get(self.ref)
-        except ray_exceptions.RayError as exc:
-            raise RayExecutionError(
-                f"Could not fetch {self.where} from Ray's object store: {type(exc).__name__}: {exc}"
-            ) from exc
-
-    def __repr__(self) -> str:
-        return f"<value of {self.where} kept on Ray>"
-
-
 @dataclass(eq=False)
 class _TemplateInfo:
     key: str
@@ -374,7 +175,7 @@ class _RayTaskFuture(TaskFuture):
             raise self._explain(exc) from exc
 
 
-class RayTaskExecutor(TaskExecutor):
+class RayTaskExecutor(ClusterExecutor):
     """Runs per-item tasks on Ray, for ``Builder().with_remote_executor(...)``.
 
     Ray is started at the beginning of each run and shut down at its end, successful or not,
@@ -402,10 +203,11 @@ class RayTaskExecutor(TaskExecutor):
     it. Set ``chunk_target_seconds = 0`` to run every item in its own task.
     """
 
-    inline = False
-    runs_in_process = False
-    chunk_target_seconds = 0.05
-    returns_remote_values = True
+    _engine = "Ray"
+    _store = "Ray's object store"
+    _error_type = RayExecutionError
+    _fetch_errors = (ray_exceptions.RayError,)
+    _traceback_type = RemoteTraceback
 
     def __init__(
         self,
@@ -419,26 +221,18 @@ class RayTaskExecutor(TaskExecutor):
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        super().__init__(keep_bytes)
         self.num_cpus = num_cpus
         self.ray_init_config = dict(ray_init_config or {})
         self.skip_init = skip_init
         self.max_retries = max_retries
         self.remote_options = dict(remote_options or {})
-        self.keep_bytes = keep_bytes
-        self.capacity = 4
         self._started = False
-        self._templates: dict[tuple[int, int], _TemplateInfo] = {}
-        self._shared: dict[int, tuple[Any, Any]] = {}
-        self._active: dict[concurrent.futures.Future, Any] = {}
-        self._by_value = _ByValue()
-        #: Counters of the current or last run: tasks, items, values kept in the object
-        #: store, kept values fetched by the driver, and inputs the driver put there.
-        self.stats: dict[str, int] = {"tasks": 0, "items": 0, "kept": 0, "fetched": 0, "shared": 0}
 
     # ---- lifecycle ----------------------------------------------------------------------
     def init(self) -> None:
         """Starts (or connects to) Ray unless it is running; sizes the number of tasks."""
-        self.stats = {"tasks": 0, "items": 0, "kept": 0, "fetched": 0, "shared": 0}
+        super().init()
         if not ray.is_initialized() and not self.skip_init:
             config = dict(self.ray_init_config)
             if self.num_cpus is not None:
@@ -449,18 +243,10 @@ class RayTaskExecutor(TaskExecutor):
             cpus = ray.cluster_resources().get("CPU", 1.0)
             self.capacity = max(2, int(2 * cpus))
 
-    def _release(self) -> None:
-        self._templates.clear()
-        self._shared.clear()
-        self._active.clear()
-        self._by_value.clear()
+    def _stop(self) -> None:
         if self._started:
             self._started = False
-            ray.shutdown()
-
-    def finalize(self) -> None:
-        """Forgets the run's objects; shuts Ray down if this executor started it."""
-        self._release()
+            _shutdown_ray()
 
     def cancel(self) -> None:
         """Cancels tasks in flight; shuts Ray down if this executor started it."""
@@ -472,147 +258,53 @@ class RayTaskExecutor(TaskExecutor):
                     pass
         self._release()
 
-    def can_submit_task(self) -> bool:
-        """Whether fewer than ``capacity`` tasks are in flight."""
-        return len(self._active) < self.capacity
-
     # ---- submission ---------------------------------------------------------------------
-    def _template_info(self, task: Task) -> _TemplateInfo:
-        cache_key = (id(task.template), id(task.adapters))
-        info = self._templates.get(cache_key)
-        if info is None:
-            template = task.template
-            functions = []
-            options: dict[str, Any] = dict(self.remote_options)
-            for step in template.steps:
-                functions.append(step[1])
-                functions.extend(step[4].originating_functions or ())
-                options.update(parse_ray_remote_options_from_tags(step[4].tags))
-            if task.adapters is not None:
-                functions.extend(type(adapter) for adapter in task.adapters.adapters)
-            self._by_value.add(functions)
-            blob = cloudpickle.dumps(
-                (template, task.adapters, task.run_id, task.materialize_expanders)
-            )
-            options.setdefault("max_retries", self.max_retries)
-            options.setdefault("name", f"cayley:{template.base_id}")
-            info = _TemplateInfo(
-                key=f"{task.run_id}:{id(template)}:{time.monotonic_ns()}",
-                holder=[ray.put(blob)],
-                options=options,
-                remote=_REMOTE_TASK.options(**options),
-            )
-            self._templates[cache_key] = info
-        return info
+    def _new_template(self, task: Task, key: str, static: bytes) -> _TemplateInfo:
+        options: dict[str, Any] = dict(self.remote_options)
+        for step in task.template.steps:
+            options.update(parse_ray_remote_options_from_tags(step[4].tags))
+        options.setdefault("max_retries", self.max_retries)
+        options.setdefault("name", f"cayley:{task.template.base_id}")
+        return _TemplateInfo(
+            key=key,
+            holder=[ray.put(static)],
+            options=options,
+            remote=_REMOTE_TASK.options(**options),
+        )
 
-    def _share(self, value: Any) -> Any:
-        """An ObjectRef for a large plain input (put once per run), else None."""
-        if type(value) in _SCALARS:
-            return None
-        found = self._shared.get(id(value))
-        if found is not None and found[0] is value:
-            return found[1]
-        if not is_large(value, self.keep_bytes):
-            return None
-        ref = ray.put(value)
-        self._shared[id(value)] = (value, ref)
-        self.stats["shared"] += 1
-        return ref
-
-    def _outgoing(self, task: Task) -> tuple[list[dict[str, Any]], list[Any], list[Any]]:
-        """The task's inputs with kept values and large inputs replaced by slots."""
-        inputs: list[dict[str, Any]] = []
-        slots: list[tuple[int, str, int]] = []
-        refs: list[Any] = []
-        for item, values in enumerate(task.inputs):
-            out = dict(values)
-            for name, value in values.items():
-                if isinstance(value, _RayValue) and value.owner is self:
-                    slots.append((item, name, -1))
-                    refs.append(value.ref)
-                    out[name] = None
-                elif type(value) is list and any(isinstance(v, _RayValue) for v in value):
-                    copy = list(value)
-                    for position, element in enumerate(value):
-                        if isinstance(element, _RayValue):
-                            if element.owner is self:
-                                slots.append((item, name, position))
-                                refs.append(element.ref)
-                                copy[position] = None
-                            else:
-                                copy[position] = element.resolve()
-                    out[name] = copy
-                elif isinstance(value, RemoteValue):
-                    out[name] = value.resolve()
-                else:
-                    ref = self._share(value)
-                    if ref is not None:
-                        slots.append((item, name, -1))
-                        refs.append(ref)
-                        out[name] = None
-            inputs.append(out)
-        return inputs, slots, refs
+    def _put(self, value: Any) -> Any:
+        return ray.put(value)
 
     def submit_task(self, task: Task) -> TaskFuture:
         """Sends the task to Ray; the future completes when its first result arrives."""
-        try:
-            info = self._template_info(task)
-            inputs, slots, refs = self._outgoing(task)
-            blob = cloudpickle.dumps((inputs, task.labels, slots))
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            raise describe_unserializable(task, exc) from exc
-        split = info.split
+        info, blob, refs = self._prepare(task)
         width = len(task.template.exports)
-        extra = len(inputs) * width if split else 0
+        extra = len(task.inputs) * width if info.split else 0
         remote = (
             _REMOTE_TASK.options(**info.options, num_returns=1 + extra) if extra else info.remote
         )
         result = remote.remote(info.key, info.holder, blob, refs, extra, self.keep_bytes)
-        split = extra > 0
-        head = result[0] if split else result
+        head = result[0] if extra else result
         future = head.future()
-        self._active[future] = head
-        future.add_done_callback(self._forget)
-        self.stats["tasks"] += 1
-        self.stats["items"] += len(inputs)
+        self._track(future, head, len(task.inputs))
         return _RayTaskFuture(
             future,
-            self._decoder(task, info, result if split else None, width),
+            self._decoder(task, info, result if extra else None, width),
             lambda exc: self._explain(task, exc),
         )
-
-    def _forget(self, future: concurrent.futures.Future) -> None:
-        self._active.pop(future, None)
 
     def _decoder(
         self, task: Task, info: _TemplateInfo, returns: list[Any] | None, width: int
     ) -> Callable[[Any], tuple[list[tuple[Any, ...]], float | None]]:
+        kept = None if returns is None else (lambda r, j: returns[1 + r * width + j])
+
         def decode(head: bytes) -> tuple[list[tuple[Any, ...]], float | None]:
-            ok, rows, elapsed, large, text = cloudpickle.loads(head)
-            if not ok:
-                raise _with_remote_traceback(rows, text)
-            if returns is None:
-                if large:
-                    info.split = True
-                return rows, elapsed
-            info.split = bool(large)
-            if large:
-                rows = [list(row) for row in rows]
-                labels = task.labels
-                exports = task.template.exports
-                for r, j in large:
-                    where = f"{exports[j]!r}" + (
-                        f" ({labels[r].item})" if labels and labels[r].item else ""
-                    )
-                    rows[r][j] = _RayValue(self, returns[1 + r * width + j], where)
-                rows = [tuple(row) for row in rows]
-                self.stats["kept"] += len(large)
-            return rows, elapsed
+            return self._settle(cloudpickle.loads(head), task, info, kept)
 
         return decode
 
     def _explain(self, task: Task, exc: BaseException) -> BaseException:
-        where = _describe_items(task)
+        where = describe_items(task)
         if isinstance(exc, ray_exceptions.WorkerCrashedError):
             retries = self.max_retries
             message = (
@@ -627,27 +319,22 @@ class RayTaskExecutor(TaskExecutor):
             message = f"Ray could not run {where}: {type(cause).__name__}: {cause}"
         else:
             message = f"Ray could not run {where}: {type(exc).__name__}: {exc}"
-        return _locate(RayExecutionError(message), task)
+        return locate(RayExecutionError(message), task)
 
-    def resolve_many(self, values: list[RemoteValue]) -> list[Any]:
-        """Fetches several kept values of this executor with one call to Ray."""
-        self.stats["fetched"] += len(values)
-        return ray.get([v.ref for v in values])  # type: ignore[attr-defined]
+    def _fetch_one(self, handle: Any) -> Any:
+        return ray.get(handle)
+
+    def _fetch_many(self, handles: list[Any]) -> list[Any]:
+        return ray.get(handles)
 
 
 # ---- node-level adapter ---------------------------------------------------------------------
-_NODE_CACHE: OrderedDict[str, Any] = OrderedDict()
-_NODE_CACHE_SIZE = 256
+_NODE_CACHE = LoadCache(256)
 
 
 def _run_node(key: str, blob: bytes, note: str, /, **kwargs: Any) -> Any:
     """Worker side of :class:`RayGraphAdapter`: calls one node's function."""
-    fn = _NODE_CACHE.get(key)
-    if fn is None:
-        fn = cloudpickle.loads(blob)
-        _NODE_CACHE[key] = fn
-        if len(_NODE_CACHE) > _NODE_CACHE_SIZE:
-            _NODE_CACHE.popitem(last=False)
+    fn = _NODE_CACHE.get(key, lambda: cloudpickle.loads(blob))
     try:
         return fn(**kwargs)
     except Exception as exc:
@@ -658,19 +345,11 @@ def _run_node(key: str, blob: bytes, note: str, /, **kwargs: Any) -> Any:
 _REMOTE_NODE = ray.remote(_run_node)
 
 
-def _origin(node: Any) -> str:
-    fns = node.originating_functions
-    if not fns:
-        return ""
-    fn = fns[0]
-    return f" (function {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)})"
-
-
 def _unwrap(exc: ray_exceptions.RayTaskError) -> BaseException:
     """The exception the node raised, with the worker's traceback as its cause."""
     cause = getattr(exc, "cause", None)
     if isinstance(cause, BaseException) and not isinstance(cause, ray_exceptions.RayError):
-        return _with_remote_traceback(cause, getattr(exc, "traceback_str", None))
+        return with_remote_traceback(cause, getattr(exc, "traceback_str", None), RemoteTraceback)
     return exc
 
 
@@ -717,7 +396,7 @@ class RayGraphAdapter(
         self.keep_bytes = keep_bytes
         self._nodes: dict[int, tuple[Any, str, bytes, str, Any]] = {}
         self._shared: dict[int, tuple[Any, Any]] = {}
-        self._by_value = _ByValue()
+        self._by_value = ByValueModules()
         if ray_init_config is not None and not ray.is_initialized():
             ray.init(**ray_init_config)
 
@@ -725,12 +404,12 @@ class RayGraphAdapter(
         found = self._nodes.get(id(node_))
         if found is not None and found[0] is node_:
             return found[1:]
-        self._by_value.add([node_.callable, *(node_.originating_functions or ())])
+        self._by_value.add_node(node_)
         blob = cloudpickle.dumps(node_.callable)
         options = {"name": node_.name, **parse_ray_remote_options_from_tags(node_.tags)}
         remote = _REMOTE_NODE.options(**options)
         key = f"{node_.name}:{uuid.uuid4().hex}"
-        note = f"while computing node {node_.name!r}{_origin(node_)}"
+        note = node_note(node_)
         self._nodes[id(node_)] = (node_, key, blob, note, remote)
         return key, blob, note, remote
 
@@ -741,18 +420,10 @@ class RayGraphAdapter(
         key, blob, note, remote = self._remote_for(node_)
         arguments = {}
         for name, value in kwargs.items():
-            if type(value) in _SCALARS or isinstance(value, ray.ObjectRef):
-                arguments[name] = value
-                continue
-            found = self._shared.get(id(value))
-            if found is not None and found[0] is value:
-                arguments[name] = found[1]
-            elif is_large(value, self.keep_bytes):
-                ref = ray.put(value)
-                self._shared[id(value)] = (value, ref)
-                arguments[name] = ref
-            else:
-                arguments[name] = value
+            ref = None
+            if not isinstance(value, ray.ObjectRef):
+                ref = shared_handle(self._shared, value, self.keep_bytes, ray.put)
+            arguments[name] = value if ref is None else ref
         return remote.remote(key, blob, note, **arguments)
 
     def do_build_result(self, *, outputs: dict[str, Any]) -> Any:
@@ -791,4 +462,4 @@ class RayGraphAdapter(
         if self.shutdown_ray_on_completion:
             self._nodes.clear()
             self._by_value.clear()
-            ray.shutdown()
+            _shutdown_ray()

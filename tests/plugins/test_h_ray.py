@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import os
 import subprocess
@@ -56,7 +57,9 @@ def ray_cluster(checks):
     with checks.repository_on_pythonpath():
         ray.init(num_cpus=2, **RAY_OPTIONS)
     yield ray
+    kept = builtins.print
     ray.shutdown()
+    builtins.print = kept  # Ray swaps print for its own on shutdown
 
 
 @pytest.fixture
