@@ -149,6 +149,8 @@ class Driver(VisualizationMixin):
             SynchronousLocalTaskExecutor(), SynchronousLocalTaskExecutor()
         )
         self._plans: dict[tuple, ExecutionPlan] = {}
+        # Without dynamic execution a run has no tasks to speak of: task hooks stay silent.
+        self._run_adapters = self.adapter if _dynamic else self.adapter.without_task_hooks()
         self._public_graph: HamiltonGraph | None = None
 
     # ---- construction helpers -----------------------------------------------------------
@@ -297,7 +299,7 @@ class Driver(VisualizationMixin):
                 constants,
                 run_id,
                 self._execution_manager,
-                adapters,
+                self._run_adapters,
                 label_tasks=self._dynamic and (adapters.has_node_hooks or adapters.has_task_hooks),
             )
             build = adapters.do_build_result

@@ -655,3 +655,44 @@ def test_adapter_set_dispatch_helpers() -> None:
     with pytest.raises(ValueError, match=r"'not_a_method' is not a lifecycle method"):
         adapters.does_method("not_a_method")
     assert len(adapters.adapters) == 2
+
+
+def test_remote_execute_method_receives_each_node_with_its_lifecycle() -> None:
+    from cayley.lifecycle.base import BaseDoRemoteExecute
+
+    calls: list[str] = []
+
+    class Remote(BaseDoRemoteExecute):
+        def do_remote_execute(self, *, node, execute_lifecycle_for_node, **kwargs):
+            calls.append(node.name)
+            return execute_lifecycle_for_node(**kwargs) * 10
+
+    module = module_from_source(
+        "def a(x: int) -> int:\n    return x + 1\n\ndef b(a: int) -> int:\n    return a + 1\n"
+    )
+    dr = Builder().with_modules(module).with_adapters(Remote()).build()
+    assert dr.execute(["b"], inputs={"x": 1}) == {"b": 210}
+    assert calls == ["a", "b"]
+
+
+def test_task_hooks_stay_silent_without_dynamic_execution() -> None:
+    from cayley.lifecycle import TaskExecutionHook
+
+    seen: list[str] = []
+
+    class Tasks(TaskExecutionHook):
+        def run_before_task_execution(self, *, task_id, **future_kwargs):
+            seen.append(task_id)
+
+        def run_after_task_execution(self, *, task_id, **future_kwargs):
+            seen.append(task_id)
+
+    module = module_from_source("def a(x: int) -> int:\n    return x + 1\n")
+    plain = Builder().with_modules(module).with_adapters(Tasks()).build()
+    assert plain.execute(["a"], inputs={"x": 1}) == {"a": 2}
+    assert seen == []
+    dynamic = (
+        Builder().with_modules(module).with_adapters(Tasks()).enable_dynamic_execution()
+    ).build()
+    assert dynamic.execute(["a"], inputs={"x": 1}) == {"a": 2}
+    assert seen == ["root", "root"]

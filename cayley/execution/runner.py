@@ -235,26 +235,21 @@ def _run_public_hooks(
             del values[key]
 
 
-def _run_hooked(
-    steps: Sequence[Step],
-    values: dict[str, Any],
+def _node_lifecycle(
+    node: Node,
+    fn: Callable[..., Any],
     adapters: LifecycleAdapterSet,
     run_id: str,
     task_id: str | None,
     label: str | None,
-) -> None:
-    """The loop with any lifecycle adapters: hooks through their bridges, methods honoured."""
-    public = adapters.public_node_hooks if adapters.do_node_execute is None else None
-    if public is not None:
-        _run_public_hooks(steps, values, public, run_id, task_id, label)
-        return
+) -> Callable[..., Any]:
+    """One node's call with its hooks around it: pre hooks, the call (or the adapter's
+    ``do_node_execute``), post hooks with the result or the error."""
     pre = adapters.pre_node_execute
     post = adapters.post_node_execute
     method = adapters.do_node_execute
-    for name, fn, args, drop, node in steps:
-        kwargs = {}
-        for param, source in args:
-            kwargs[param] = values[source]
+
+    def lifecycle(**kwargs: Any) -> Any:
         for hook in pre:
             try:
                 hook(run_id=run_id, node_=node, kwargs=kwargs, task_id=task_id)
@@ -293,7 +288,42 @@ def _run_hooked(
             except BaseException as exc:
                 note_adapter_error(exc, hook)
                 raise
-        values[name] = result
+        return result
+
+    return lifecycle
+
+
+def _run_hooked(
+    steps: Sequence[Step],
+    values: dict[str, Any],
+    adapters: LifecycleAdapterSet,
+    run_id: str,
+    task_id: str | None,
+    label: str | None,
+) -> None:
+    """The loop with any lifecycle adapters: hooks through their bridges, methods honoured.
+
+    A ``do_remote_execute`` adapter receives each node with its whole lifecycle as a
+    callable, and decides where to run it.
+    """
+    remote = adapters.do_remote_execute
+    if adapters.do_node_execute is None and remote is None and adapters.public_node_hooks:
+        _run_public_hooks(steps, values, adapters.public_node_hooks, run_id, task_id, label)
+        return
+    for name, fn, args, drop, node in steps:
+        kwargs = {}
+        for param, source in args:
+            kwargs[param] = values[source]
+        lifecycle = _node_lifecycle(node, fn, adapters, run_id, task_id, label)
+        if remote is None:
+            values[name] = lifecycle(**kwargs)
+        else:
+            try:
+                values[name] = remote(node=node, execute_lifecycle_for_node=lifecycle, **kwargs)
+            except Exception as exc:
+                if not any("while computing node" in n for n in getattr(exc, "__notes__", ())):
+                    note_node_error(exc, node, label)
+                raise
         for key in drop:
             del values[key]
 

@@ -486,7 +486,7 @@ class _Run:
         self, group: GroupPlan, instances: list[Instance], task: Task, rows: list[tuple[Any, ...]]
     ) -> None:
         if self.return_hooks:
-            for label, row in zip(task.labels or [TaskLabel(group.base_id)], rows):
+            for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
                 call_hooks(
                     self.return_hooks,
                     run_id=self.run_id,

@@ -14,6 +14,7 @@ Three kinds of contracts:
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -409,6 +410,21 @@ class LifecycleAdapterSet:
     do_validate_input: Callable[..., Any] | None
     do_check_edge_types_match: Callable[..., Any] | None
     do_build_result: Callable[..., Any] | None
+
+    def without_task_hooks(self) -> LifecycleAdapterSet:
+        """The same adapters with task-level hooks silenced (runs without tasks)."""
+        clone = copy.copy(self)
+        for name in (
+            "post_task_group",
+            "post_task_expand",
+            "pre_task_submission",
+            "pre_task_execute",
+            "post_task_execute",
+            "post_task_return",
+        ):
+            setattr(clone, name, ())
+        clone.has_task_hooks = False
+        return clone
 
     def does_hook(self, name: str) -> bool:
         """Whether any adapter implements hook ``name`` (compatibility helper)."""

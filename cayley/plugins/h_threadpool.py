@@ -61,7 +61,9 @@ def _resolve_collected(value: Any) -> Any:
     return value
 
 
-def _run_node(node_name: str, node_callable: Callable[..., Any], node_kwargs: dict[str, Any]) -> Any:
+def _run_node(
+    node_name: str, node_callable: Callable[..., Any], node_kwargs: dict[str, Any]
+) -> Any:
     """Waits for the node's inputs, then calls the node (on a pool thread)."""
     kwargs = {name: _resolve(value) for name, value in node_kwargs.items()}
     try:
