@@ -369,7 +369,7 @@ class ClusterExecutor(TaskExecutor):
 
     inline = False
     runs_in_process = False
-    chunk_target_seconds = 0.05
+    chunk_target_seconds = 0.1
     returns_remote_values = True
 
     _engine: ClassVar[str] = "cluster"

@@ -163,6 +163,7 @@ class DaskExecutor(ClusterExecutor):
         self.cluster_kwargs = dict(cluster_kwargs or {})
         self._cluster: LocalCluster | None = None
         self._own_client: Client | None = None
+        self._probed: Client | None = None  # the client whose workers were last checked
 
     # ---- lifecycle ----------------------------------------------------------------------
     @property
@@ -199,6 +200,8 @@ class DaskExecutor(ClusterExecutor):
                 self._cluster = LocalCluster(**settings)
             self._own_client = Client(self._cluster, set_as_default=False)
         client = self._client
+        if self._probed is client:
+            return  # the workers and the scheduler settings were checked on an earlier run
         try:
             client.run(lambda: __import__("cayley.execution.runner").__name__)
         except ImportError as exc:
@@ -216,6 +219,7 @@ class DaskExecutor(ClusterExecutor):
         except Exception:
             retries = 1
         self.capacity = 2 * threads if retries else threads
+        self._probed = client
 
     def _stop(self) -> None:
         if self._own_client is not None:
