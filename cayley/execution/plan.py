@@ -27,6 +27,10 @@ from cayley.node import DependencyType, Node
 __all__ = ["ExecutionPlan", "GroupPlan", "ScopePlan", "compile_plan", "MissingInputsError"]
 
 Scope = tuple[str, ...]
+_Arg = tuple[str, str, bool]  # (parameter, source name, gathered?)
+_GroupKey = tuple[int, Scope, int]  # (proposal index, scope, phase)
+_Input = tuple[str, int, Any]  # (name, ENV, depth) | (name, COLLECTED, expander)
+_Exports = tuple[tuple[int, str], ...]  # (position in exports, name)
 
 #: Where a task input comes from.
 ENV = 0  # the environment of the instance at a given depth (an ancestor or the instance itself)
@@ -128,6 +132,27 @@ def _missing_inputs_message(graph: FunctionGraph, missing: Sequence[str], needed
     return f"{len(missing)} errors encountered:\n" + "\n".join(lines)
 
 
+@dataclass(eq=False)
+class _NodeTable:
+    """The nodes a plan computes (graph nodes, identity steps, gathers) and their arguments."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    args: dict[str, list[_Arg]] = field(default_factory=dict)  # optional misses dropped
+    scope: dict[str, Scope] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class _Groups:
+    """The computed nodes split into groups, and what flows between the groups."""
+
+    members: dict[_GroupKey, list[str]]
+    names: dict[_GroupKey, str]
+    of: dict[str, _GroupKey]  # node name -> its group
+    inputs: dict[_GroupKey, dict[str, _Input]]
+    deps: dict[_GroupKey, set[_GroupKey]]
+    consumers: dict[str, set[tuple[_GroupKey, int]]]  # produced name -> {(group, kind)}
+
+
 def compile_plan(
     graph: FunctionGraph,
     outputs: Sequence[str],
@@ -137,10 +162,52 @@ def compile_plan(
 ) -> ExecutionPlan:
     """Compiles the plan computing ``outputs`` from inputs named ``provided``."""
     graph.check_names(outputs)
+    needed = _needed_nodes(graph, outputs, provided, overridden)
+    _check_missing_inputs(graph, needed, provided, overridden)
+    order = graph.in_topological_order(needed)
+    constants = {n for n in needed if n in overridden or graph.nodes[n].user_defined}
+    table = _computed_nodes(graph, order, needed, constants)
+    computed = list(table.nodes)
+    output_map, synthetic = _gather_outputs(outputs, constants, table)
+    all_names = computed + synthetic
+    phase = _phases(all_names, table.args, table.nodes, table.scope, graph.scopes)
+
+    proposal_of = _proposals(strategy, computed, synthetic, table.nodes)
+    members = _split_proposals(all_names, proposal_of, table.scope, phase)
+    groups = _link_groups(members, _name_groups(members, proposal_of), table, graph.scopes)
+    group_order = _order_groups(groups, strategy)
+
+    scopes = _scope_plans(computed, table, group_order)
+    plans = _build_group_plans(group_order, groups, table, set(output_map.values()), scopes)
+    plan_of = dict(zip(group_order, plans))
+    producer_of = {name: plan_of[key] for name, key in groups.of.items()}
+    _wire_dependencies(plans, producer_of, table.nodes, scopes)
+    _fill_gathered_names(plans, scopes, groups.of)
+    _assign_pull_prereqs(scopes, plans)
+    _mark_light_scopes(scopes)
+
+    return ExecutionPlan(
+        root=scopes[()],
+        groups=plans,
+        outputs=output_map,
+        constants=tuple(sorted(constants)),
+        execution_path=[n for n in order if n in table.nodes and n not in constants],
+        scopes=scopes,
+    )
+
+
+def _needed_nodes(
+    graph: FunctionGraph,
+    outputs: Sequence[str],
+    provided: Collection[str],
+    overridden: Collection[str],
+) -> set[str]:
+    """The nodes the outputs need, plus the expanders of every scope they run in.
+
+    A block runs once per item even when its nodes no longer read the item (overrides), and
+    an overridden node gathered by a Collect still comes once per item: its fan-out too.
+    """
     needed = graph.required_nodes(outputs, provided, overridden)
-    # A block runs once per item even when its nodes no longer read the item (overrides):
-    # the expanders of every needed scope are needed too.
-    # An overridden node gathered by a Collect still comes once per item: its fan-out too.
     while True:
         expanders = set()
         for name in needed:
@@ -153,8 +220,17 @@ def compile_plan(
                     expanders.update(graph.scopes[dep])
         expanders -= needed
         if not expanders:
-            break
+            return needed
         needed |= graph.required_nodes(expanders, provided, overridden)
+
+
+def _check_missing_inputs(
+    graph: FunctionGraph,
+    needed: set[str],
+    provided: Collection[str],
+    overridden: Collection[str],
+) -> None:
+    """Raises MissingInputsError if a needed user input is neither provided nor overridden."""
     missing = sorted(
         n
         for n in needed
@@ -162,65 +238,77 @@ def compile_plan(
     )
     if missing:
         raise MissingInputsError(_missing_inputs_message(graph, missing, needed))
-    order = graph.in_topological_order(needed)
-    constants = {n for n in needed if n in overridden or graph.nodes[n].user_defined}
-    scope: dict[str, Scope] = {}
-    nodes: dict[str, Node] = {}
-    # (parameter, source name, gathered?) for each computed node, optional misses dropped
-    args: dict[str, list[tuple[str, str, bool]]] = {}
+
+
+def _computed_nodes(
+    graph: FunctionGraph, order: Sequence[str], needed: set[str], constants: set[str]
+) -> _NodeTable:
+    """The table of nodes to compute, in topological order, with their arguments and scopes."""
+    table = _NodeTable()
     for name in order:
         node = graph.nodes[name]
-        if name in constants and not (node.is_expander and not node.user_defined):
-            continue
         if name in constants:
+            if not node.is_expander or node.user_defined:
+                continue
             # An overridden expander still fans out: its items are the override's.
-            nodes[name] = Node(name, node.type, callabl=_identity, input_types={"value": Any})
-            args[name] = [("value", name, False)]
+            table.nodes[name] = Node(name, node.type, callabl=_identity, input_types={"value": Any})
+            table.args[name] = [("value", name, False)]
         else:
-            nodes[name] = node
-            args[name] = [
+            table.nodes[name] = node
+            table.args[name] = [
                 (param, dep, param in node.collect_params)
                 for (param, (_, dep_type)), dep in zip(
                     node.input_types.items(), graph.dependencies[name]
                 )
                 if dep in needed or dep_type == DependencyType.REQUIRED
             ]
-        scope[name] = graph.scopes[name]
-    computed = list(nodes)
+        table.scope[name] = graph.scopes[name]
+    return table
 
-    # Outputs computed inside blocks come back as (nested) lists: gather them up to the root.
+
+def _gather_outputs(
+    outputs: Sequence[str], constants: set[str], table: _NodeTable
+) -> tuple[dict[str, str], list[str]]:
+    """Maps each output to its name at the root, adding gather nodes to ``table`` as needed.
+
+    Outputs computed inside blocks come back as (nested) lists: one gather node per level
+    lifts them up to the root. Requesting an expander gives its items, one more level.
+    Returns the output map and the names of the gather nodes added.
+    """
     output_map: dict[str, str] = {}
     synthetic: list[str] = []
     for out in dict.fromkeys(outputs):
-        if out in constants and out not in nodes:
+        if out in constants and out not in table.nodes:
             output_map[out] = out
             continue
         current = out
-        current_scope = scope[out]
-        gathered = False
-        if nodes[out].is_expander:
-            gathered = True  # requesting an expander gives its items
-        elif not current_scope:
+        current_scope = table.scope[out]
+        gathered = table.nodes[out].is_expander
+        if not gathered and not current_scope:
             output_map[out] = out
             continue
-        level_count = len(current_scope) + (1 if gathered else 0)
-        for step in range(level_count):
+        for step in range(len(current_scope) + (1 if gathered else 0)):
             new = f"{out}\x00gathered{step}"
             is_items = gathered and step == 0
-            nodes[new] = Node(
+            table.nodes[new] = Node(
                 new, list, callabl=_gather, input_types={"values": htypes.Collect[Any]}
             )
-            args[new] = [("values", current, True)]
+            table.args[new] = [("values", current, True)]
             current_scope = current_scope if is_items else current_scope[:-1]
-            scope[new] = current_scope
+            table.scope[new] = current_scope
             synthetic.append(new)
             current = new
         output_map[out] = current
+    return output_map, synthetic
 
-    all_names = computed + synthetic
-    phase = _phases(all_names, args, nodes, scope, graph.scopes)
 
-    # The strategy proposes; scopes and phases split the proposals.
+def _proposals(
+    strategy: GroupingStrategy,
+    computed: list[str],
+    synthetic: list[str],
+    nodes: dict[str, Node],
+) -> dict[str, tuple[int, str]]:
+    """Each node's (proposal index, proposed id) from the strategy; gathers get (-1, "")."""
     proposals = strategy.group_nodes([nodes[n] for n in computed]) if computed else []
     proposal_of: dict[str, tuple[int, str]] = {}
     for index, group in enumerate(proposals):
@@ -243,19 +331,36 @@ def compile_plan(
         )
     for name in synthetic:
         proposal_of[name] = (-1, "")
+    return proposal_of
 
-    keyed: dict[tuple[int, Scope, int], list[str]] = {}
-    for name in all_names:
-        keyed.setdefault((proposal_of[name][0], scope[name], phase[name]), []).append(name)
 
-    # Names: the proposal's id, or the scope's ("root", "block-<expander>"), suffixed by phase.
-    group_key_names: dict[tuple[int, Scope, int], str] = {}
-    by_base: dict[str, list[tuple[int, Scope, int]]] = {}
-    for key in keyed:
-        base = proposal_of[keyed[key][0]][1]
+def _split_proposals(
+    names: list[str],
+    proposal_of: dict[str, tuple[int, str]],
+    scope: dict[str, Scope],
+    phase: dict[str, int],
+) -> dict[_GroupKey, list[str]]:
+    """The members of each group: a proposal split by scope and phase, in node order."""
+    members: dict[_GroupKey, list[str]] = {}
+    for name in names:
+        members.setdefault((proposal_of[name][0], scope[name], phase[name]), []).append(name)
+    return members
+
+
+def _name_groups(
+    members: dict[_GroupKey, list[str]], proposal_of: dict[str, tuple[int, str]]
+) -> dict[_GroupKey, str]:
+    """A unique id per group: the proposal's id, or the scope's, suffixed when split.
+
+    Groups without a proposed id are named after their scope ("root", "block-<expander>").
+    """
+    by_base: dict[str, list[_GroupKey]] = {}
+    for key, names in members.items():
+        base = proposal_of[names[0]][1]
         if not base:
             base = f"block-{key[1][-1]}" if key[1] else "root"
         by_base.setdefault(base, []).append(key)
+    group_names: dict[_GroupKey, str] = {}
     used: set[str] = set()
     for base, keys in by_base.items():
         keys.sort(key=lambda k: (len(k[1]), k[2], k[0]))
@@ -264,163 +369,234 @@ def compile_plan(
             while candidate in used:
                 candidate += "'"
             used.add(candidate)
-            group_key_names[key] = candidate
+            group_names[key] = candidate
+    return group_names
 
-    group_of: dict[str, tuple[int, Scope, int]] = {}
-    for key, members in keyed.items():
-        for name in members:
-            group_of[name] = key
 
-    # Inputs of each group, and dependencies between groups.
+def _link_groups(
+    members: dict[_GroupKey, list[str]],
+    group_names: dict[_GroupKey, str],
+    table: _NodeTable,
+    graph_scopes: dict[str, Scope],
+) -> _Groups:
+    """The groups with their inputs, the groups they depend on, and who consumes each name."""
+    group_of = {name: key for key, names in members.items() for name in names}
+
     def expander_of(name: str) -> str:
-        return (scope[name] if name in scope else graph.scopes[name])[-1]
+        return (table.scope[name] if name in table.scope else graph_scopes[name])[-1]
 
-    group_inputs: dict[tuple, dict[str, tuple[str, int, Any]]] = {k: {} for k in keyed}
-    group_deps: dict[tuple, set[tuple]] = {k: set() for k in keyed}
-    consumers: dict[str, set[tuple[tuple, int]]] = {}  # produced name -> {(group, kind)}
-    for key, members in keyed.items():
+    inputs: dict[_GroupKey, dict[str, _Input]] = {k: {} for k in members}
+    deps: dict[_GroupKey, set[_GroupKey]] = {k: set() for k in members}
+    consumers: dict[str, set[tuple[_GroupKey, int]]] = {}
+    for key, names in members.items():
         produced: set[str] = set()
-        for name in members:
-            for _, dep, is_collect in args[name]:
+        for name in names:
+            for _, dep, is_collect in table.args[name]:
                 if dep in produced:
                     continue
-                computed_dep = dep in nodes and dep != name
+                computed_dep = dep in table.nodes and dep != name
                 if is_collect:
-                    is_items = computed_dep and nodes[dep].is_expander
-                    group_inputs[key][dep] = (dep, COLLECTED, dep if is_items else expander_of(dep))
+                    is_items = computed_dep and table.nodes[dep].is_expander
+                    inputs[key][dep] = (dep, COLLECTED, dep if is_items else expander_of(dep))
                 elif not computed_dep:
-                    group_inputs[key][dep] = (dep, ENV, 0)  # an input or an override
+                    inputs[key][dep] = (dep, ENV, 0)  # an input or an override
                 else:
-                    depth = len(scope[dep]) + (1 if nodes[dep].is_expander else 0)
-                    group_inputs[key][dep] = (dep, ENV, depth)
+                    depth = len(table.scope[dep]) + (1 if table.nodes[dep].is_expander else 0)
+                    inputs[key][dep] = (dep, ENV, depth)
                 if computed_dep:
-                    group_deps[key].add(group_of[dep])
+                    deps[key].add(group_of[dep])
                     consumers.setdefault(dep, set()).add((key, COLLECTED if is_collect else ENV))
             produced.add(name)
-        group_deps[key].discard(key)
+        deps[key].discard(key)
+    return _Groups(members, group_names, group_of, inputs, deps, consumers)
 
-    sorter = graphlib.TopologicalSorter(group_deps)
+
+def _order_groups(groups: _Groups, strategy: GroupingStrategy) -> list[_GroupKey]:
+    """The groups in dependency order; raises if the strategy's grouping makes a cycle."""
+    sorter = graphlib.TopologicalSorter(groups.deps)
     try:
-        group_order = list(sorter.static_order())
+        return list(sorter.static_order())
     except graphlib.CycleError as exc:
-        cycle = " -> ".join(group_key_names[k] for k in exc.args[1])
+        cycle = " -> ".join(groups.names[k] for k in exc.args[1])
         raise ValueError(
             f"Grouping strategy {type(strategy).__name__} produced tasks that depend on each "
             f"other in a cycle: {cycle}. Group nodes so that each task can run start to finish."
         ) from exc
 
-    outputs_at_root = set(output_map.values())
+
+def _scope_plans(
+    computed: list[str], table: _NodeTable, group_order: list[_GroupKey]
+) -> dict[Scope, ScopePlan]:
+    """An empty ScopePlan per scope (the root, each fan-out, each group's), linked to parents."""
     scopes: dict[Scope, ScopePlan] = {(): ScopePlan(())}
     for name in computed:
-        if nodes[name].is_expander:
-            child = scope[name] + (name,)
+        if table.nodes[name].is_expander:
+            child = table.scope[name] + (name,)
             scopes.setdefault(child, ScopePlan(child))
     for key in group_order:
         scopes.setdefault(key[1], ScopePlan(key[1]))
     for sc, plan in scopes.items():
         if sc:
             scopes[sc[:-1]].children[sc[-1]] = plan
+    return scopes
 
-    groups: list[GroupPlan] = []
-    plan_of: dict[tuple, GroupPlan] = {}
+
+def _build_group_plans(
+    group_order: list[_GroupKey],
+    groups: _Groups,
+    table: _NodeTable,
+    outputs_at_root: set[str],
+    scopes: dict[Scope, ScopePlan],
+) -> list[GroupPlan]:
+    """A GroupPlan per group in ``group_order``, each also appended to its ScopePlan."""
+    plans: list[GroupPlan] = []
     for key in group_order:
-        members = keyed[key]
-        member_set = set(members)
-        exports: list[str] = []
-        for name in members:
-            external = any(ck != key for ck, _ in consumers.get(name, ()))
-            if external or name in outputs_at_root or nodes[name].is_expander:
-                exports.append(name)
-        export_set = set(exports)
-        last_use: dict[str, int] = {}
-        for i, name in enumerate(members):
-            for _, dep, _ in args[name]:
-                last_use[dep] = i
-        drops: list[list[str]] = [[] for _ in members]
-        for dep, i in last_use.items():
-            if dep not in export_set and (dep in member_set or dep in group_inputs[key]):
-                if dep == members[i]:
-                    continue
-                drops[i].append(dep)
-        steps: list[Step] = []
-        for i, name in enumerate(members):
-            node = nodes[name]
-            pairs = tuple((param, dep) for param, dep, _ in args[name])
-            steps.append((name, node.callable, pairs, tuple(drops[i]), node))
-        purpose = _purpose(members, nodes, key[1])
-        graph_nodes = tuple(nodes[n] for n in members if "\x00" not in n)
-        template = TaskTemplate(
-            base_id=group_key_names[key],
-            steps=tuple(steps),
-            exports=tuple(exports),
-            expanders=frozenset(n for n in members if nodes[n].is_expander),
-            purpose=purpose,
-            nodes=graph_nodes,
+        template = _template(key, groups, table, outputs_at_root)
+        env_exports, collect_exports, expander_exports = _export_routes(
+            template.exports, table.nodes, groups.consumers, outputs_at_root
         )
-        env_exports, collect_exports, expander_exports = [], [], []
-        for pos, name in enumerate(exports):
-            kinds = {kind for _, kind in consumers.get(name, ())}
-            if nodes[name].is_expander:
-                expander_exports.append((pos, name))  # items go to the child instances
-                continue
-            if ENV in kinds or name in outputs_at_root:
-                env_exports.append((pos, name))
-            if COLLECTED in kinds:
-                collect_exports.append((pos, name))
         scope_plan = scopes[key[1]]
-        group = GroupPlan(
-            index=len(groups),
+        plan = GroupPlan(
+            index=len(plans),
             local_index=len(scope_plan.groups),
             scope=key[1],
             template=template,
-            inputs=tuple(group_inputs[key].values()),
-            env_exports=tuple(env_exports),
-            collect_exports=tuple(collect_exports),
-            expander_exports=tuple(expander_exports),
+            inputs=tuple(groups.inputs[key].values()),
+            env_exports=env_exports,
+            collect_exports=collect_exports,
+            expander_exports=expander_exports,
         )
-        scope_plan.groups.append(group)
-        groups.append(group)
-        plan_of[key] = group
+        scope_plan.groups.append(plan)
+        plans.append(plan)
+    return plans
 
-    for group in groups:
+
+def _template(
+    key: _GroupKey, groups: _Groups, table: _NodeTable, outputs_at_root: set[str]
+) -> TaskTemplate:
+    """The task template of one group: its steps, what it exports, and its purpose."""
+    members = groups.members[key]
+    exports: list[str] = []
+    for name in members:
+        external = any(ck != key for ck, _ in groups.consumers.get(name, ()))
+        if external or name in outputs_at_root or table.nodes[name].is_expander:
+            exports.append(name)
+    drops = _drops(members, table.args, set(exports), groups.inputs[key])
+    steps: list[Step] = []
+    for name, dropped in zip(members, drops):
+        node = table.nodes[name]
+        pairs = tuple((param, dep) for param, dep, _ in table.args[name])
+        steps.append((name, node.callable, pairs, tuple(dropped), node))
+    return TaskTemplate(
+        base_id=groups.names[key],
+        steps=tuple(steps),
+        exports=tuple(exports),
+        expanders=frozenset(n for n in members if table.nodes[n].is_expander),
+        purpose=_purpose(members, table.nodes, key[1]),
+        nodes=tuple(table.nodes[n] for n in members if "\x00" not in n),  # no gathers
+    )
+
+
+def _drops(
+    members: list[str],
+    args: dict[str, list[_Arg]],
+    exports: set[str],
+    inputs: dict[str, _Input],
+) -> list[list[str]]:
+    """Per step, the values the task no longer needs after it (not exported, used last)."""
+    last_use: dict[str, int] = {}
+    for i, name in enumerate(members):
+        for _, dep, _ in args[name]:
+            last_use[dep] = i
+    member_set = set(members)
+    drops: list[list[str]] = [[] for _ in members]
+    for dep, i in last_use.items():
+        if dep in exports or dep == members[i]:
+            continue
+        if dep in member_set or dep in inputs:
+            drops[i].append(dep)
+    return drops
+
+
+def _export_routes(
+    exports: tuple[str, ...],
+    nodes: dict[str, Node],
+    consumers: dict[str, set[tuple[_GroupKey, int]]],
+    outputs_at_root: set[str],
+) -> tuple[_Exports, _Exports, _Exports]:
+    """The (position, name) exports going to the environment, to gathers, and to fan-outs."""
+    env_exports, collect_exports, expander_exports = [], [], []
+    for pos, name in enumerate(exports):
+        kinds = {kind for _, kind in consumers.get(name, ())}
+        if nodes[name].is_expander:
+            expander_exports.append((pos, name))  # items go to the child instances
+            continue
+        if ENV in kinds or name in outputs_at_root:
+            env_exports.append((pos, name))
+        if COLLECTED in kinds:
+            collect_exports.append((pos, name))
+    return tuple(env_exports), tuple(collect_exports), tuple(expander_exports)
+
+
+def _wire_dependencies(
+    plans: list[GroupPlan],
+    producer_of: dict[str, GroupPlan],
+    nodes: dict[str, Node],
+    scopes: dict[Scope, ScopePlan],
+) -> None:
+    """Sets each plan's local, ancestor and barrier deps, their dependents and initial waits."""
+    for plan in plans:
         local, ancestors, barriers = [], [], []
-        for name, kind, arg in group.inputs:
-            producer = plan_of[group_of[name]] if name in group_of else None
+        for name, kind, arg in plan.inputs:
+            producer = producer_of.get(name)
             if kind == COLLECTED:
-                child = scopes[group.scope + (arg,)]
+                child = scopes[plan.scope + (arg,)]
                 if producer is None or nodes[name].is_expander:
                     barriers.append((arg, -1))  # the items themselves, or a constant per item
-                    child.barrier_dependents.setdefault(-1, []).append(group.local_index)
+                    child.barrier_dependents.setdefault(-1, []).append(plan.local_index)
                 else:
                     barriers.append((arg, producer.local_index))
                     child.barrier_dependents.setdefault(producer.local_index, []).append(
-                        group.local_index
+                        plan.local_index
                     )
-            elif producer is not None and producer is not group:
-                if producer.scope == group.scope:
+            elif producer is not None and producer is not plan:
+                if producer.scope == plan.scope:
                     local.append(producer.local_index)
-                    producer.local_dependents.append(group.local_index)
+                    producer.local_dependents.append(plan.local_index)
                 else:
                     ancestors.append((producer.depth, producer.local_index))
-        group.local_deps = tuple(sorted(set(local)))
-        group.ancestor_deps = tuple(sorted(set(ancestors)))
-        group.barrier_deps = tuple(sorted(set(barriers)))
+        plan.local_deps = tuple(sorted(set(local)))
+        plan.ancestor_deps = tuple(sorted(set(ancestors)))
+        plan.barrier_deps = tuple(sorted(set(barriers)))
+    for plan in plans:
+        plan.local_dependents = sorted(set(plan.local_dependents))
+    for scope_plan in scopes.values():
+        for dependents in scope_plan.barrier_dependents.values():
+            dependents[:] = sorted(set(dependents))
+        scope_plan.initial_waits = [g.static_wait_count for g in scope_plan.groups]
 
-    # What the parent gathers from each child scope.
-    for group in groups:
-        for name, kind, expander in group.inputs:
+
+def _fill_gathered_names(
+    plans: list[GroupPlan], scopes: dict[Scope, ScopePlan], computed: Collection[str]
+) -> None:
+    """Sets what each parent gathers from a child scope, and which of those are constants."""
+    for plan in plans:
+        for name, kind, expander in plan.inputs:
             if kind != COLLECTED:
                 continue
-            child = scopes[group.scope + (expander,)]
+            child = scopes[plan.scope + (expander,)]
             if name == expander:
                 child.collects_items = True
             elif name not in child.collected_names:
                 child.collected_names += (name,)
+    for scope_plan in scopes.values():
+        scope_plan.constant_names = tuple(
+            n for n in scope_plan.collected_names if n not in computed
+        )
 
-    for plan in scopes.values():
-        plan.constant_names = tuple(n for n in plan.collected_names if n not in group_of)
-        plan.initial_waits = [g.static_wait_count for g in plan.groups]
-    _assign_pull_prereqs(scopes, groups)
+
+def _mark_light_scopes(scopes: dict[Scope, ScopePlan]) -> None:
+    """Marks light the block scopes whose only template needs no per-instance bookkeeping."""
     for sc, plan in scopes.items():
         if sc and len(plan.groups) == 1 and not plan.children:
             g = plan.groups[0]
@@ -433,21 +609,6 @@ def compile_plan(
                 and all(kind == ENV for _, kind, _ in g.inputs)
             )
             g.light = plan.light
-    for plan in scopes.values():
-        for dependents in plan.barrier_dependents.values():
-            dependents[:] = sorted(set(dependents))
-    for group in groups:
-        group.local_dependents = sorted(set(group.local_dependents))
-
-    execution_path = [n for n in order if n in nodes and n not in constants]
-    return ExecutionPlan(
-        root=scopes[()],
-        groups=groups,
-        outputs=output_map,
-        constants=tuple(sorted(constants)),
-        execution_path=execution_path,
-        scopes=scopes,
-    )
 
 
 def _phases(
