@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from cayley._compat import add_note
 from cayley.execution.grouping import NodeGroupPurpose
 from cayley.execution.runner import Task, execute_task
 
@@ -249,7 +250,7 @@ def _run_serialized(key: str, static_blob: bytes, dynamic_blob: bytes) -> bytes:
         except Exception:
             fallback = RuntimeError(f"{type(exc).__name__}: {exc}")
             for note in getattr(exc, "__notes__", ()):
-                fallback.add_note(note)
+                add_note(fallback, note)
             if hasattr(exc, "_cayley_item"):
                 fallback._cayley_item = exc._cayley_item  # type: ignore[attr-defined]
             return cloudpickle.dumps((False, fallback, None))
@@ -276,7 +277,9 @@ def _describe_unserializable_result(
                     f"The result of node {name!r} ({type(value).__name__}) cannot be sent back "
                     f"from the worker process: {type(exc).__name__}: {exc}"
                 )
-                problem.add_note(f"while returning node {name!r}" + (f", {label}" if label else ""))
+                add_note(
+                    problem, f"while returning node {name!r}" + (f", {label}" if label else "")
+                )
                 problem._cayley_item = index  # type: ignore[attr-defined]
                 return problem
     return SerializationError(f"The results of task {task.task_id!r} cannot be sent back: {error}")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from cayley._compat import add_note
 from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
 from cayley.node import Node
 
@@ -87,7 +88,7 @@ def _origin(node: Node) -> str:
 def note_node_error(exc: BaseException, node: Node, label: str | None) -> None:
     """Adds a note naming the failing node, its function and, inside a block, the item."""
     where = f", {label}" if label else ""
-    exc.add_note(f"while computing node {node.name!r}{_origin(node)}{where}")
+    add_note(exc, f"while computing node {node.name!r}{_origin(node)}{where}")
 
 
 class TaskLabel(NamedTuple):
@@ -340,9 +341,10 @@ def _materialize_expanders(
             values[name] = list(values[name])
         except TypeError as exc:
             note_node_error(exc, node, label)
-            exc.add_note(
+            add_note(
+                exc,
                 f"node {name!r} is annotated Parallelizable[...] but returned "
-                f"{type(values[name]).__name__}, which is not iterable"
+                f"{type(values[name]).__name__}, which is not iterable",
             )
             raise
         except Exception as exc:

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from cayley._compat import add_note
 from cayley.execution.executors import ExecutionManager, TaskExecutor, TaskFuture
 from cayley.execution.plan import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
 from cayley.execution.runner import Task, TaskLabel, resolve_remote
@@ -252,9 +253,10 @@ class _Run:
         try:
             expansion = Expansion(expander, instance, plan, value)
         except TypeError as exc:
-            exc.add_note(
+            add_note(
+                exc,
                 f"node {expander!r} is annotated Parallelizable[...] but returned "
-                f"{type(value).__name__}, which is not iterable"
+                f"{type(value).__name__}, which is not iterable",
             )
             raise
         if self.expand_hooks:
@@ -331,9 +333,10 @@ class _Run:
                 self.exhaust(expansion)
                 return
             except Exception as exc:
-                exc.add_note(
+                add_note(
+                    exc,
                     f"while producing item {expansion.count} of node {expander!r}"
-                    + (f" in {parent.item_path()}" if parent.expansion is not None else "")
+                    + (f" in {parent.item_path()}" if parent.expansion is not None else ""),
                 )
                 raise
             index = expansion.count
@@ -518,13 +521,13 @@ class _Run:
         if index is not None and index < len(instances):
             path = instances[index].item_path()
             if path:
-                exc.add_note(
-                    f"for {path} (task {instances[index].prefix()}{task.template.base_id})"
+                add_note(
+                    exc, f"for {path} (task {instances[index].prefix()}{task.template.base_id})"
                 )
         elif len(instances) > 1:
             paths = [instance.item_path() for instance in instances[:5]]
             more = f" and {len(instances) - 5} more" if len(instances) > 5 else ""
-            exc.add_note(f"in a batch of {len(instances)} items: {'; '.join(paths)}{more}")
+            add_note(exc, f"in a batch of {len(instances)} items: {'; '.join(paths)}{more}")
         if self.return_hooks:
             labels = task.labels or [TaskLabel(task.template.base_id)]
             label = labels[index] if index is not None and index < len(labels) else labels[0]

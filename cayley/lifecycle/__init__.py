@@ -15,7 +15,7 @@ from cayley.lifecycle.api import (
     TaskReturnHook,
     TaskSubmissionHook,
 )
-from cayley.lifecycle.base import LifecycleAdapterSet, ValidationException
+from cayley.lifecycle.base import LifecycleAdapter, LifecycleAdapterSet, ValidationException
 from cayley.lifecycle.default import (
     FunctionInputOutputTypeChecker,
     GracefulErrorAdapter,
@@ -26,8 +26,6 @@ from cayley.lifecycle.default import (
     SlowDownYouMoveTooFast,
     accept_error_sentinels,
 )
-
-LifecycleAdapter = object  # any instance of the classes above
 
 __all__ = [
     "EdgeConnectionHook",

@@ -18,6 +18,8 @@ import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from cayley._compat import add_note
+
 __all__ = [
     "BaseDoBuildResult",
     "BaseDoCheckEdgeTypesMatch",
@@ -38,6 +40,7 @@ __all__ = [
     "BasePreTaskSubmission",
     "BaseValidateGraph",
     "BaseValidateNode",
+    "LifecycleAdapter",
     "LifecycleAdapterSet",
     "InvalidLifecycleAdapter",
     "ValidationException",
@@ -304,6 +307,30 @@ _VALIDATORS: dict[str, type] = {
 }
 
 
+#: Any lifecycle adapter: an instance of one or more of the ``Base*`` classes above.
+LifecycleAdapter = (
+    BasePreDoAnything
+    | BasePostGraphConstruct
+    | BasePreGraphExecute
+    | BasePostGraphExecute
+    | BasePostTaskGroup
+    | BasePostTaskExpand
+    | BasePreTaskSubmission
+    | BasePreTaskExecute
+    | BasePostTaskExecute
+    | BasePostTaskReturn
+    | BasePreNodeExecute
+    | BasePostNodeExecute
+    | BaseDoNodeExecute
+    | BaseDoRemoteExecute
+    | BaseDoValidateInput
+    | BaseDoCheckEdgeTypesMatch
+    | BaseDoBuildResult
+    | BaseValidateNode
+    | BaseValidateGraph
+)
+
+
 def adapter_label(hook: Callable[..., Any]) -> str:
     """``ClassName.method`` of a bound lifecycle method."""
     owner = getattr(hook, "__self__", None)
@@ -314,7 +341,7 @@ def note_adapter_error(exc: BaseException, hook: Callable[..., Any]) -> None:
     """Adds a note naming the adapter whose hook raised ``exc`` (once)."""
     note = f"raised in lifecycle adapter {adapter_label(hook)}"
     if note not in getattr(exc, "__notes__", ()):
-        exc.add_note(note)
+        add_note(exc, note)
 
 
 def call_hooks(hooks: tuple[Callable[..., Any], ...], **kwargs: Any) -> None:

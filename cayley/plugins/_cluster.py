@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import cloudpickle
 
+from cayley._compat import add_note
 from cayley.execution.executors import (
     SerializationError,
     TaskExecutor,
@@ -236,7 +237,7 @@ def encode_head(
         else:
             error = RuntimeError(f"{type(value).__name__}: {value}")
             for note in getattr(value, "__notes__", ()):
-                error.add_note(note)
+                add_note(error, note)
             if hasattr(value, "_cayley_item"):
                 error._cayley_item = value._cayley_item  # type: ignore[attr-defined]
         return cloudpickle.dumps((False, error, None, None, text))

@@ -38,6 +38,7 @@ except ImportError as _missing:  # pragma: no cover - depends on the environment
 import cloudpickle
 
 from cayley import htypes
+from cayley._compat import add_note
 from cayley.execution.executors import TaskFuture
 from cayley.execution.runner import Task
 from cayley.lifecycle.api import GraphAdapter, LegacyResultMixin
@@ -347,7 +348,7 @@ class _NodeCall:
             return self.fn(**kwargs)
         except Exception as exc:
             if self.note and self.note not in getattr(exc, "__notes__", ()):
-                exc.add_note(self.note)
+                add_note(exc, self.note)
             raise
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -34,6 +34,7 @@ except ImportError as _missing:  # pragma: no cover - depends on the environment
 import cloudpickle
 
 from cayley import htypes
+from cayley._compat import add_note
 from cayley.execution.executors import TaskFuture
 from cayley.execution.runner import Task
 from cayley.lifecycle.base import (
@@ -338,7 +339,7 @@ def _run_node(key: str, blob: bytes, note: str, /, **kwargs: Any) -> Any:
     try:
         return fn(**kwargs)
     except Exception as exc:
-        exc.add_note(note)
+        add_note(exc, note)
         raise
 
 

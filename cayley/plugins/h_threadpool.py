@@ -40,6 +40,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from cayley._compat import add_note
 from cayley.graph_types import HamiltonGraph
 from cayley.lifecycle.api import GraphExecutionHook, NodeExecutionMethod, ResultBuilder
 
@@ -69,7 +70,7 @@ def _run_node(
     try:
         return node_callable(**kwargs)
     except Exception as exc:
-        exc.add_note(f"while computing node {node_name!r} on a FutureAdapter thread")
+        add_note(exc, f"while computing node {node_name!r} on a FutureAdapter thread")
         raise
 
 
