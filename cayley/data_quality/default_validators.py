@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+import types
 import typing
 from collections.abc import Iterable
 from typing import Annotated, Any
@@ -42,7 +43,10 @@ def _plain(datatype: Any) -> Any:
 
 def _is_subclass(datatype: Any, *bases: type) -> bool:
     datatype = _plain(datatype)
-    return isinstance(datatype, type) and issubclass(datatype, bases)
+    # list[int] is a GenericAlias, which Python 3.10 also reports as a type.
+    if not isinstance(datatype, type) or isinstance(datatype, types.GenericAlias):
+        return False
+    return issubclass(datatype, bases)
 
 
 def _is_pandas_series(datatype: Any) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import inspect
 import sys
+import types
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from types import EllipsisType
@@ -705,7 +706,9 @@ class dynamic_transform(base.NodeCreator):
         pandas = sys.modules.get("pandas")
         output_type = base.type_hints(fn).get("return")
         if pandas is None or not (
-            isinstance(output_type, type) and issubclass(output_type, pandas.Series)
+            isinstance(output_type, type)
+            and not isinstance(output_type, types.GenericAlias)
+            and issubclass(output_type, pandas.Series)
         ):
             raise base.InvalidDecoratorException("model functions must return a pandas Series.")
 

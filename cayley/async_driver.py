@@ -1,0 +1,379 @@
+"""Running dataflows from ``asyncio`` code: :class:`AsyncDriver` and its :class:`Builder`.
+
+Node functions may be ``async def``. Every node of a request becomes one
+:class:`asyncio.Task` that waits only for the values it reads, so independent coroutines
+overlap; plain functions run inline in their task. Graph building, validation, planning and
+input checks are the synchronous :class:`~cayley.driver.Driver`'s.
+
+Lifecycle adapters work as in the synchronous driver. A hook written as ``async def`` is
+awaited; its ``pre_do_anything`` and ``post_graph_construct`` hooks run in
+:meth:`AsyncDriver.ainit` (which :meth:`Builder.build` awaits). Dynamic execution
+(``Parallelizable``/``Collect``), materializers, legacy graph adapters and
+``do_remote_execute`` adapters are not supported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import types
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cayley.base import DictResult, PandasDataFrameResult
+from cayley.driver import Builder as _SyncBuilder
+from cayley.driver import Driver, _output_names
+from cayley.execution.plan import ExecutionPlan
+from cayley.execution.runner import note_node_error
+from cayley.graph_types import HamiltonNode
+from cayley.lifecycle.base import (
+    _HOOKS,
+    BaseDoBuildResult,
+    LifecycleAdapterSet,
+    note_adapter_error,
+)
+from cayley.node import Node
+
+__all__ = ["AsyncDriver", "Builder", "AsyncExecutionNotSupported"]
+
+
+class AsyncExecutionNotSupported(ValueError):
+    """A feature the async driver does not offer (dynamic execution, materializers...)."""
+
+
+def _is_async_adapter(adapter: Any) -> bool:
+    """Whether any lifecycle hook of ``adapter`` is a coroutine function."""
+    return any(
+        inspect.iscoroutinefunction(getattr(adapter, name, None))
+        for name in _HOOKS
+        if hasattr(adapter, name)
+    )
+
+
+async def _call_hooks(hooks: tuple[Callable[..., Any], ...], **kwargs: Any) -> None:
+    """Calls each hook (awaiting async ones) with the same arguments; errors name the adapter."""
+    for hook in hooks:
+        try:
+            outcome = hook(**kwargs)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except BaseException as exc:
+            note_adapter_error(exc, hook)
+            raise
+
+
+async def _call_method(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """Calls a lifecycle method, awaiting its result if it is awaitable."""
+    try:
+        outcome = method(**kwargs)
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        return outcome
+    except BaseException as exc:
+        note_adapter_error(exc, method)
+        raise
+
+
+class AsyncDriver(Driver):
+    """A driver whose ``execute`` is a coroutine and whose nodes may be coroutines.
+
+    Args:
+        config: configuration values (decorator variants, node replacements, inputs).
+        *modules: modules whose public functions are the nodes.
+        result_builder: shapes the outputs of :meth:`execute`; defaults to a pandas
+            DataFrame (:class:`~cayley.base.PandasDataFrameResult`). At most one result
+            builder may be given, here or among ``adapters``.
+        adapters: lifecycle adapters; hooks may be plain or ``async def``.
+        allow_module_overrides: later modules may redefine nodes of earlier ones.
+
+    Call :meth:`ainit` once before executing when adapters have async hooks
+    (``await Builder()...build()`` does it for you).
+    """
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        *modules: types.ModuleType,
+        result_builder: Any | None = None,
+        adapters: Sequence[Any] | None = None,
+        allow_module_overrides: bool = False,
+    ) -> None:
+        adapters = list(adapters or [])
+        builders = [a for a in adapters if isinstance(a, BaseDoBuildResult)]
+        if result_builder is not None:
+            builders.append(result_builder)
+        if len(builders) > 1:
+            raise ValueError(
+                "The async driver takes at most one result builder; got "
+                f"{', '.join(type(b).__name__ for b in builders)}. Pass a single one."
+            )
+        builder = builders[0] if builders else PandasDataFrameResult()
+        others = [a for a in adapters if a is not builder]
+        for adapter in others:
+            if callable(getattr(adapter, "do_remote_execute", None)):
+                raise AsyncExecutionNotSupported(
+                    f"Adapter {type(adapter).__name__} implements do_remote_execute, which is "
+                    "not supported by the async driver. Use the synchronous Driver instead."
+                )
+        sync_adapters = [a for a in others if not _is_async_adapter(a)]
+        async_adapters = [a for a in others if _is_async_adapter(a)]
+        super().__init__(
+            config,
+            *modules,
+            adapter=[builder, *sync_adapters],
+            allow_module_overrides=allow_module_overrides,
+            _use_legacy_adapter=False,
+        )
+        #: Every adapter, async ones included (these only run from ``ainit`` and executions).
+        self.adapter = LifecycleAdapterSet(builder, *others)
+        self._async_adapters = LifecycleAdapterSet(*async_adapters)
+        self.initialized = False
+
+    async def ainit(self) -> AsyncDriver:
+        """Runs the async ``pre_do_anything``/``post_graph_construct`` hooks once.
+
+        Safe to call more than once; returns the driver so that
+        ``dr = await AsyncDriver(...).ainit()`` works.
+        """
+        if self.initialized:
+            return self
+        await _call_hooks(self._async_adapters.pre_do_anything)
+        await _call_hooks(
+            self._async_adapters.post_graph_construct,
+            graph=self.graph,
+            modules=self.graph_modules,
+            config=self.config,
+        )
+        self.initialized = True
+        return self
+
+    # ---- execution ----------------------------------------------------------------------
+    @staticmethod
+    def _check_supported(plan: ExecutionPlan, nodes: dict[str, Node]) -> None:
+        dynamic = [
+            n for n in plan.execution_path if nodes[n].is_expander or nodes[n].collect_params
+        ]
+        if dynamic or not plan.is_flat:
+            raise AsyncExecutionNotSupported(
+                f"Nodes {dynamic} use Parallelizable[...] or Collect[...], which is not supported "
+                "by the async driver (dynamic execution). Use the synchronous Driver built with "
+                "Builder().enable_dynamic_execution() instead."
+            )
+
+    async def _run_node(
+        self,
+        node: Node,
+        tasks: dict[str, asyncio.Task[Any]],
+        constants: dict[str, Any],
+        run_id: str,
+    ) -> Any:
+        """Awaits the node's inputs, then calls it with its hooks around it."""
+        kwargs: dict[str, Any] = {}
+        for param, dep in zip(node.input_types, self.graph.dependencies[node.name]):
+            if dep in constants:
+                kwargs[param] = constants[dep]
+            elif dep in tasks:
+                kwargs[param] = await tasks[dep]
+            # otherwise an optional input that was not given: the default applies
+        adapters = self.adapter
+        await _call_hooks(
+            adapters.pre_node_execute, run_id=run_id, node_=node, kwargs=kwargs, task_id=None
+        )
+        method = adapters.do_node_execute
+        try:
+            if method is None:
+                result = node.callable(**kwargs)
+            else:
+                result = method(run_id=run_id, node_=node, kwargs=kwargs, task_id=None)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            note_node_error(exc, node, None)
+            await _call_hooks(
+                adapters.post_node_execute,
+                run_id=run_id,
+                node_=node,
+                kwargs=kwargs,
+                success=False,
+                error=exc,
+                result=None,
+                task_id=None,
+            )
+            raise
+        await _call_hooks(
+            adapters.post_node_execute,
+            run_id=run_id,
+            node_=node,
+            kwargs=kwargs,
+            success=True,
+            error=None,
+            result=result,
+            task_id=None,
+        )
+        return result
+
+    async def _run_plan(
+        self, plan: ExecutionPlan, constants: dict[str, Any], run_id: str
+    ) -> dict[str, Any]:
+        """One task per node; returns the requested outputs once every task is done."""
+        nodes = self.graph.nodes
+        tasks: dict[str, asyncio.Task[Any]] = {}
+        for name in plan.execution_path:
+            tasks[name] = asyncio.ensure_future(
+                self._run_node(nodes[name], tasks, constants, run_id)
+            )
+        try:
+            if tasks:
+                done, _ = await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
+                for name in plan.execution_path:
+                    task = tasks[name]
+                    if task in done and not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+        finally:
+            pending = [t for t in tasks.values() if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            for task in tasks.values():  # mark failures as retrieved
+                if task.done() and not task.cancelled():
+                    task.exception()
+        return {
+            out: constants[source] if source in constants else tasks[source].result()
+            for out, source in plan.outputs.items()
+        }
+
+    async def _execute_async(
+        self,
+        final_vars: Sequence[Any],
+        overrides: dict[str, Any] | None,
+        inputs: dict[str, Any] | None,
+        build_result: bool,
+    ) -> Any:
+        """One run: graph hooks around planning, execution and result building."""
+        run_id = str(uuid.uuid4())
+        adapters = self.adapter
+        pre = adapters.pre_graph_execute
+        post = adapters.post_graph_execute
+        plan: ExecutionPlan | None = None
+        constants: dict[str, Any] = {}
+        rejected: BaseException | None = None
+        try:
+            plan, constants = self._run(final_vars, overrides, inputs, run_id)
+            self._check_supported(plan, self.graph.nodes)
+        except Exception as exc:
+            if not (pre or post):
+                raise
+            rejected = exc
+        if pre:
+            await _call_hooks(
+                pre,
+                run_id=run_id,
+                graph=self.graph,
+                final_vars=list(plan.outputs) if plan else _output_names(final_vars, self.graph),
+                inputs=inputs or {},
+                overrides=overrides or {},
+                execution_path=plan.execution_path if plan else [],
+            )
+        try:
+            if rejected is not None:
+                raise rejected
+            assert plan is not None
+            result: Any = await self._run_plan(plan, constants, run_id)
+            build = adapters.do_build_result
+            if build_result and build is not None:
+                result = await _call_method(build, outputs=result)
+        except BaseException as exc:
+            if post:
+                await _call_hooks(
+                    post, run_id=run_id, graph=self.graph, success=False, error=exc, results=None
+                )
+            raise
+        if post:
+            await _call_hooks(
+                post, run_id=run_id, graph=self.graph, success=True, error=None, results=result
+            )
+        return result
+
+    async def execute(  # type: ignore[override]
+        self,
+        final_vars: Sequence[str | Callable[..., Any] | HamiltonNode],
+        overrides: dict[str, Any] | None = None,
+        display_graph: bool = False,
+        inputs: dict[str, Any] | None = None,
+    ) -> Any:
+        """Computes ``final_vars`` concurrently and returns them shaped by the result builder.
+
+        Args:
+            final_vars: node names, node functions or nodes to compute.
+            overrides: values that replace nodes; whatever only they needed is skipped.
+            display_graph: must be False (not supported; use ``visualize_execution``).
+            inputs: values for the graph's inputs.
+        """
+        _reject_display_graph(display_graph)
+        return await self._execute_async(final_vars, overrides, inputs, build_result=True)
+
+    async def raw_execute(  # type: ignore[override]
+        self,
+        final_vars: Sequence[str | Callable[..., Any] | HamiltonNode],
+        overrides: dict[str, Any] | None = None,
+        display_graph: bool = False,
+        inputs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Like :meth:`execute`, but returns the plain ``{name: value}`` dict of outputs."""
+        _reject_display_graph(display_graph)
+        return await self._execute_async(final_vars, overrides, inputs, build_result=False)
+
+
+def _reject_display_graph(display_graph: bool) -> None:
+    if display_graph:
+        raise ValueError(
+            "display_graph=True is not supported by the async driver; call "
+            "visualize_execution(...) instead."
+        )
+
+
+class Builder(_SyncBuilder):
+    """Configures an :class:`AsyncDriver`; ``await builder.build()`` returns it initialised.
+
+    Without a result builder among the adapters, the driver returns a dict of outputs.
+    Dynamic execution, materializers and legacy graph adapters are not supported.
+    """
+
+    @staticmethod
+    def _not_supported(method: str, hint: str = "") -> AsyncExecutionNotSupported:
+        message = f"Builder().{method}() is not supported by the async driver."
+        return AsyncExecutionNotSupported(f"{message} {hint}".strip())
+
+    def enable_dynamic_execution(self, *, allow_experimental_mode: bool = False) -> Builder:
+        """Not supported by the async driver: always raises."""
+        raise self._not_supported(
+            "enable_dynamic_execution", "Use cayley.driver.Builder for Parallelizable/Collect."
+        )
+
+    def with_materializers(self, *materializers: Any) -> Builder:
+        """Not supported by the async driver: always raises."""
+        raise self._not_supported("with_materializers")
+
+    def with_adapter(self, adapter: Any) -> Builder:
+        """Not supported by the async driver: always raises."""
+        raise self._not_supported(
+            "with_adapter", "Pass lifecycle adapters (async hooks included) to with_adapters."
+        )
+
+    def build_without_init(self) -> AsyncDriver:
+        """Builds the driver without awaiting :meth:`AsyncDriver.ainit` (call it yourself)."""
+        adapters = list(self.adapters)
+        has_builder = any(isinstance(a, BaseDoBuildResult) for a in adapters)
+        return AsyncDriver(
+            dict(self.config),
+            *self.modules,
+            result_builder=None if has_builder else DictResult(),
+            adapters=adapters,
+            allow_module_overrides=self._allow_module_overrides,
+        )
+
+    async def build(self) -> AsyncDriver:  # type: ignore[override]
+        """Builds and initialises the driver."""
+        return await self.build_without_init().ainit()
