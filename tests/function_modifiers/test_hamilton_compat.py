@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
-import time
 import types
 from typing import Any
 
@@ -113,68 +111,3 @@ def test_public_names_cover_hamilton() -> None:
     ]
     missing = [n for n in public if not hasattr(cayley_fm, n)]
     assert missing == []
-
-
-def _bench_source(lib: str, count: int) -> str:
-    parts = [
-        f"from {lib}.function_modifiers import (tag, parameterize, value, source, extract_fields, "
-        "config, check_output, pipe_output, step)\n\n"
-        "def _inc(x: int) -> int:\n    return x + 1\n"
-    ]
-    for i in range(count):
-        kind = i % 5
-        if kind == 0:
-            parts.append(
-                f"@tag(owner='me')\ndef f{i}(a: int, b: int = 1) -> int:\n    return a + b\n"
-            )
-        elif kind == 1:
-            parts.append(
-                f"@parameterize(p{i}a={{'a': value(1)}}, p{i}b={{'a': source('x')}})\n"
-                f"def f{i}(a: int) -> int:\n    return a\n"
-            )
-        elif kind == 2:
-            parts.append(
-                f"@extract_fields({{'e{i}a': int, 'e{i}b': int}})\n@config.when(m=1)\n"
-                f"def f{i}__x(a: int) -> dict:\n    return {{}}\n"
-            )
-        elif kind == 3:
-            parts.append(f"@check_output(range=(0, 1))\ndef f{i}(a: int) -> int:\n    return a\n")
-        else:
-            parts.append(f"@pipe_output(step(_inc))\ndef f{i}(a: int) -> int:\n    return a\n")
-    return "\n".join(parts)
-
-
-def _import_file(path: str, name: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _best_time(resolve: Any, functions: list, reps: int = 5) -> float:
-    best = float("inf")
-    for _ in range(reps):
-        start = time.perf_counter()
-        for fn in functions:
-            resolve(fn, {"m": 1})
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_resolving_1000_decorated_functions_is_faster_than_hamilton(tmp_path: Any) -> None:
-    from hamilton import graph_utils
-    from hamilton.function_modifiers import base as hamilton_base
-
-    modules = {}
-    for lib in ("hamilton", "cayley"):
-        path = os.path.join(tmp_path, f"bench_{lib}.py")
-        with open(path, "w") as handle:
-            handle.write(_bench_source(lib, 1000))
-        modules[lib] = _import_file(path, f"bench_{lib}_{os.getpid()}")
-    hamilton_fns = [fn for _, fn in graph_utils.find_functions(modules["hamilton"])]
-    cayley_fns = [fn for _, fn in cayley_base.find_functions(modules["cayley"])]
-    assert len(hamilton_fns) == len(cayley_fns) == 1000
-    hamilton_time = _best_time(hamilton_base.resolve_nodes, hamilton_fns)
-    cayley_time = _best_time(cayley_base.resolve_nodes, cayley_fns)
-    assert cayley_time < hamilton_time, (cayley_time, hamilton_time)
