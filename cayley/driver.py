@@ -220,9 +220,10 @@ class Driver(VisualizationMixin):
                 validate, node_type=node.type, input_value=value
             ):
                 continue
+            consumers = sorted(c for c in self.graph.dependents[name] if c in plan.execution_path)
             errors.append(
                 f"  Error: Type requirement mismatch. Expected {name}:{node.type} got "
-                f"{value!r:.80}:{type(value)} instead."
+                f"{value!r:.80}:{type(value)} instead. Input {name} feeds nodes {consumers}."
             )
         if errors:
             raise ValueError(f"{len(errors)} errors encountered:\n" + "\n".join(errors))

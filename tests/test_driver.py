@@ -206,7 +206,7 @@ def test_runtime_input_type_mismatch(dr: Driver) -> None:
     with pytest.raises(
         ValueError,
         match=r"1 errors encountered:\n  Error: Type requirement mismatch\. "
-        r"Expected x:<class 'int'> got 'one':<class 'str'> instead\.",
+        r"Expected x:<class 'int'> got 'one':<class 'str'> instead\. Input x feeds nodes \['a'\]",
     ):
         dr.execute(["a"], inputs={"x": "one"})
 
