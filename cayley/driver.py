@@ -8,6 +8,7 @@ to the scheduler with the configured executors.
 from __future__ import annotations
 
 import copy as _copy
+import pickle
 import sys
 import types
 import uuid
@@ -144,6 +145,7 @@ class Driver(VisualizationMixin):
             self.adapter.post_graph_construct, graph=self.graph, modules=modules, config=self.config
         )
         self._dynamic = _dynamic
+        self._allow_module_overrides = allow_module_overrides
         self._grouping_strategy = _grouping_strategy or GroupByRepeatableBlocks()
         self._execution_manager = _execution_manager or DefaultExecutionManager(
             SynchronousLocalTaskExecutor(), SynchronousLocalTaskExecutor()
@@ -394,6 +396,41 @@ class Driver(VisualizationMixin):
     def has_cycles(self, final_vars: Sequence[str] | None = None) -> bool:
         """Always False: graphs with cycles are rejected when they are built."""
         return False
+
+    # ---- pickling -----------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Settings and module names; the graph is rebuilt from them when unpickled."""
+        for module in self.graph_modules:
+            if getattr(module, "__file__", None) is None:
+                raise pickle.PicklingError(
+                    f"Cannot pickle a driver built from module {module.__name__!r}: it was made "
+                    "at run time, so it cannot be imported again where the driver is unpickled."
+                )
+        return {
+            "config": self.config,
+            "modules": [module.__name__ for module in self.graph_modules],
+            "adapters": list(self.adapter.adapters),
+            "allow_module_overrides": self._allow_module_overrides,
+            "execution_manager": self._execution_manager,
+            "grouping_strategy": self._grouping_strategy,
+            "dynamic": self._dynamic,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Re-imports the modules by name and rebuilds the driver."""
+        import importlib
+
+        modules = [importlib.import_module(name) for name in state["modules"]]
+        self.__init__(  # type: ignore[misc]
+            state["config"],
+            *modules,
+            adapter=state["adapters"],
+            allow_module_overrides=state["allow_module_overrides"],
+            _use_legacy_adapter=False,
+            _execution_manager=state["execution_manager"],
+            _grouping_strategy=state["grouping_strategy"],
+            _dynamic=state["dynamic"],
+        )
 
     def export_execution(
         self, final_vars: list[str], inputs: dict | None = None, overrides: dict | None = None

@@ -670,3 +670,32 @@ def test_tag_filter_with_list_valued_tags() -> None:
         "tagged",
     ]
     assert names(dr.list_available_variables(tag_filter={"kinds": "delta"})) == []
+
+
+def test_driver_pickles_by_module_name() -> None:
+    import pickle
+
+    from cayley.base import DictResult
+
+    dr = (
+        Builder()
+        .with_modules(core_basic)
+        .with_config({"y": 2})
+        .with_adapters(DictResult())
+        .allow_module_overrides()
+        .build()
+    )
+    copy = pickle.loads(pickle.dumps(dr))
+    assert copy.execute(["c"], inputs={"x": 1}) == dr.execute(["c"], inputs={"x": 1})
+    assert copy.config == {"y": 2}
+    assert copy._allow_module_overrides is True
+    assert len(copy.adapter.adapters) == 1
+
+
+def test_driver_of_a_run_time_module_refuses_to_pickle() -> None:
+    import pickle
+
+    module = module_from_source("def a(x: int) -> int:\n    return x\n")
+    dr = Builder().with_modules(module).build()
+    with pytest.raises(pickle.PicklingError, match="made at run time"):
+        pickle.dumps(dr)
