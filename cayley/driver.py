@@ -421,7 +421,8 @@ class Driver(VisualizationMixin):
         import importlib
 
         modules = [importlib.import_module(name) for name in state["modules"]]
-        self.__init__(  # type: ignore[misc]
+        Driver.__init__(
+            self,
             state["config"],
             *modules,
             adapter=state["adapters"],
