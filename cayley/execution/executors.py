@@ -16,12 +16,13 @@ import pickle
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cayley._compat import add_note
 from cayley.execution.grouping import NodeGroupPurpose
 from cayley.execution.runner import Task, execute_task
+from cayley.node import Node
 
 __all__ = [
     "DefaultExecutionManager",
@@ -34,7 +35,9 @@ __all__ = [
     "TaskExecutor",
     "TaskFuture",
     "TaskState",
+    "ByValueModules",
     "base_execute_task",
+    "modules_by_value",
 ]
 
 
@@ -294,19 +297,59 @@ def _decode_serialized(raw: bytes) -> tuple[Any, float | None]:
     return value, elapsed
 
 
-def _by_value_modules(task: Task) -> list[Any]:
-    """Modules of the task's functions that a fresh process could not import."""
+def modules_by_value(functions: Iterable[Any]) -> list[Any]:
+    """Modules of ``functions`` that another process could not import (built at run time)."""
     modules = []
-    for step in task.template.steps:
-        fns = step[4].originating_functions or ()
-        for fn in (step[1], *fns):
-            module = sys.modules.get(getattr(fn, "__module__", "") or "")
-            if module is None or module.__name__ in ("__main__", "builtins"):
-                continue
-            spec = getattr(module, "__spec__", None)
-            if spec is None or getattr(module, "__file__", None) is None:
-                modules.append(module)
+    for fn in functions:
+        module = sys.modules.get(getattr(fn, "__module__", "") or "")
+        if module is None or module.__name__ in ("__main__", "builtins"):
+            continue
+        if getattr(module, "__spec__", None) is None or getattr(module, "__file__", None) is None:
+            modules.append(module)
     return modules
+
+
+class ByValueModules:
+    """Modules registered with cloudpickle to be pickled by value, until :meth:`clear`."""
+
+    def __init__(self) -> None:
+        self.registered: set[str] = set()
+
+    def add(self, functions: Iterable[Any]) -> None:
+        """Registers the run-time modules of ``functions``."""
+        import cloudpickle
+
+        for module in modules_by_value(functions):
+            if module.__name__ not in self.registered:
+                cloudpickle.register_pickle_by_value(module)
+                self.registered.add(module.__name__)
+
+    def add_task(self, task: Task) -> None:
+        """Registers the run-time modules of a task's node functions and adapter classes."""
+        functions: list[Any] = []
+        for step in task.template.steps:
+            functions.append(step[1])
+            functions.extend(step[4].originating_functions or ())
+        if task.adapters is not None:
+            functions.extend(type(adapter) for adapter in task.adapters.adapters)
+        self.add(functions)
+
+    def add_node(self, node: Node) -> None:
+        """Registers the run-time modules of a node's function and the functions it came from."""
+        self.add([node.callable, *(node.originating_functions or ())])
+
+    def clear(self) -> None:
+        """Unregisters every module registered so far."""
+        import cloudpickle
+
+        for name in self.registered:
+            module = sys.modules.get(name)
+            if module is not None:
+                try:
+                    cloudpickle.unregister_pickle_by_value(module)
+                except ValueError:
+                    pass
+        self.registered.clear()
 
 
 def describe_unserializable(task: Task, error: Exception) -> SerializationError:
@@ -358,7 +401,7 @@ class MultiProcessingExecutor(PoolExecutor):
         super().__init__(max_tasks)
         self.start_method = start_method
         self._static: dict[tuple[int, int], tuple[str, bytes]] = {}
-        self._registered: set[str] = set()
+        self._by_value = ByValueModules()
 
     def create_pool(self) -> concurrent.futures.Executor:
         """A process pool of ``max_tasks`` processes."""
@@ -373,10 +416,7 @@ class MultiProcessingExecutor(PoolExecutor):
         cache_key = (id(task.template), id(task.adapters))
         found = self._static.get(cache_key)
         if found is None:
-            for module in _by_value_modules(task):
-                if module.__name__ not in self._registered:
-                    cloudpickle.register_pickle_by_value(module)
-                    self._registered.add(module.__name__)
+            self._by_value.add_task(task)
             blob = cloudpickle.dumps(
                 (task.template, task.adapters, task.run_id, task.materialize_expanders)
             )
@@ -401,16 +441,7 @@ class MultiProcessingExecutor(PoolExecutor):
         """Stops the workers and forgets the serialised templates."""
         super().finalize()
         self._static.clear()
-        for name in self._registered:
-            module = sys.modules.get(name)
-            if module is not None:
-                import cloudpickle
-
-                try:
-                    cloudpickle.unregister_pickle_by_value(module)
-                except ValueError:
-                    pass
-        self._registered.clear()
+        self._by_value.clear()
 
     def cancel(self) -> None:
         """Drops queued tasks and terminates the workers at once."""

@@ -85,10 +85,15 @@ def _origin(node: Node) -> str:
     return f" (function {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)})"
 
 
-def note_node_error(exc: BaseException, node: Node, label: str | None) -> None:
-    """Adds a note naming the failing node, its function and, inside a block, the item."""
+def node_error_note(node: Node, label: str | None = None) -> str:
+    """The note naming a failing node, its function and, inside a block, the item."""
     where = f", {label}" if label else ""
-    add_note(exc, f"while computing node {node.name!r}{_origin(node)}{where}")
+    return f"while computing node {node.name!r}{_origin(node)}{where}"
+
+
+def note_node_error(exc: BaseException, node: Node, label: str | None) -> None:
+    """Adds :func:`node_error_note` to ``exc``."""
+    add_note(exc, node_error_note(node, label))
 
 
 class TaskLabel(NamedTuple):

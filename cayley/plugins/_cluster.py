@@ -16,26 +16,27 @@ from __future__ import annotations
 import abc
 import concurrent.futures
 import pickle
-import sys
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import cloudpickle
 
 from cayley._compat import add_note
 from cayley.execution.executors import (
+    ByValueModules,
     SerializationError,
     TaskExecutor,
     describe_unserializable,
+    modules_by_value,
 )
 from cayley.execution.runner import (
     RemoteValue,
     Task,
     execute_task,
-    note_node_error,
+    node_error_note,
     resolve_remote,
 )
 from cayley.node import Node
@@ -148,64 +149,10 @@ def shared_handle(
     return handle
 
 
-# ---- code that travels by value -------------------------------------------------------------
-def modules_by_value(functions: Iterable[Any]) -> list[Any]:
-    """Modules of ``functions`` that another process could not import (built at run time)."""
-    modules = []
-    for fn in functions:
-        module = sys.modules.get(getattr(fn, "__module__", "") or "")
-        if module is None or module.__name__ in ("__main__", "builtins"):
-            continue
-        if getattr(module, "__spec__", None) is None or getattr(module, "__file__", None) is None:
-            modules.append(module)
-    return modules
-
-
-class ByValueModules:
-    """Modules registered with cloudpickle to be pickled by value, until :meth:`clear`."""
-
-    def __init__(self) -> None:
-        self.registered: set[str] = set()
-
-    def add(self, functions: Iterable[Any]) -> None:
-        """Registers the run-time modules of ``functions``."""
-        for module in modules_by_value(functions):
-            if module.__name__ not in self.registered:
-                cloudpickle.register_pickle_by_value(module)
-                self.registered.add(module.__name__)
-
-    def add_task(self, task: Task) -> None:
-        """Registers the run-time modules of a task's node functions and adapter classes."""
-        functions: list[Any] = []
-        for step in task.template.steps:
-            functions.append(step[1])
-            functions.extend(step[4].originating_functions or ())
-        if task.adapters is not None:
-            functions.extend(type(adapter) for adapter in task.adapters.adapters)
-        self.add(functions)
-
-    def add_node(self, node: Node) -> None:
-        """Registers the run-time modules of a node's function and the functions it came from."""
-        self.add([node.callable, *(node.originating_functions or ())])
-
-    def clear(self) -> None:
-        """Unregisters every module registered so far."""
-        for name in self.registered:
-            module = sys.modules.get(name)
-            if module is not None:
-                try:
-                    cloudpickle.unregister_pickle_by_value(module)
-                except ValueError:
-                    pass
-        self.registered.clear()
-
-
 # ---- errors ---------------------------------------------------------------------------------
 def node_note(node: Node) -> str:
     """The note :func:`~cayley.execution.runner.note_node_error` puts on an error of ``node``."""
-    probe = Exception()
-    note_node_error(probe, node, None)
-    return probe.__notes__[-1]
+    return node_error_note(node)
 
 
 def with_remote_traceback(
