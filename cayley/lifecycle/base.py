@@ -40,6 +40,7 @@ __all__ = [
     "BasePreTaskSubmission",
     "BaseValidateGraph",
     "BaseValidateNode",
+    "BaseWorkerReport",
     "LifecycleAdapter",
     "LifecycleAdapterSet",
     "InvalidLifecycleAdapter",
@@ -216,6 +217,26 @@ class BasePostNodeExecute(abc.ABC):
         """Runs after a node."""
 
 
+class BaseWorkerReport(abc.ABC):
+    """An adapter whose copies on worker processes hand data back to the driver's instance.
+
+    Executors that run tasks in other processes (processes, Ray, Dask) run them with copies
+    of the adapters. After each such task the worker calls :meth:`collect_worker_report` on
+    its copy and sends what it returns (unless ``None``) back with the task's result; the
+    driver then calls :meth:`receive_worker_report` on its own instance, before the
+    task-return hooks. Tasks that ran on the driver's own adapter objects (the synchronous
+    and thread executors) skip both calls: there is nothing to hand back.
+    """
+
+    @abc.abstractmethod
+    def collect_worker_report(self) -> Any:
+        """On the worker: picklable data to send to the driver's instance, or None."""
+
+    @abc.abstractmethod
+    def receive_worker_report(self, *, report: Any) -> None:
+        """On the driver: takes what a worker copy collected."""
+
+
 # ---- methods -----------------------------------------------------------------------------
 class BaseDoNodeExecute(abc.ABC):
     """Replaces how a node's function is called."""
@@ -293,6 +314,8 @@ _HOOKS: dict[str, type] = {
     "post_task_return": BasePostTaskReturn,
     "pre_node_execute": BasePreNodeExecute,
     "post_node_execute": BasePostNodeExecute,
+    "collect_worker_report": BaseWorkerReport,
+    "receive_worker_report": BaseWorkerReport,
 }
 _METHODS: dict[str, type] = {
     "do_node_execute": BaseDoNodeExecute,
@@ -321,6 +344,7 @@ LifecycleAdapter = (
     | BasePostTaskReturn
     | BasePreNodeExecute
     | BasePostNodeExecute
+    | BaseWorkerReport
     | BaseDoNodeExecute
     | BaseDoRemoteExecute
     | BaseDoValidateInput
@@ -430,6 +454,8 @@ class LifecycleAdapterSet:
     post_task_return: tuple[Callable[..., Any], ...]
     pre_node_execute: tuple[Callable[..., Any], ...]
     post_node_execute: tuple[Callable[..., Any], ...]
+    collect_worker_report: tuple[Callable[..., Any], ...]
+    receive_worker_report: tuple[Callable[..., Any], ...]
     validate_node: tuple[Callable[..., Any], ...]
     validate_graph: tuple[Callable[..., Any], ...]
     do_node_execute: Callable[..., Any] | None
