@@ -117,3 +117,8 @@ def module_of(flow: Flow, package: str = "cayley") -> Any:
 def module_of_source(source: str) -> Any:
     """A fresh module from hand-written source."""
     return ad_hoc_utils.module_from_source(source)
+
+
+def plain_builder(module: Any) -> driver.Builder:
+    """``Builder().with_modules(module)``, to configure further."""
+    return driver.Builder().with_modules(module)
