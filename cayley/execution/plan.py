@@ -129,6 +129,9 @@ def _missing_inputs_message(graph: FunctionGraph, missing: Sequence[str], needed
             lines.append(f"  Error: Required input {name} not provided for nodes: {consumers}.")
         else:
             lines.append(f"  Error: Input {name} was requested as an output but not provided.")
+    lines.append(
+        "Pass them in execute(inputs={...}) or in the config, or override the nodes that need them."
+    )
     return f"{len(missing)} errors encountered:\n" + "\n".join(lines)
 
 
