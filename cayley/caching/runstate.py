@@ -1,0 +1,159 @@
+"""What the cache adapter knows about each node (once per driver) and each run."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cayley.caching.behaviors import BehaviorSettings
+from cayley.caching.code_version import CodeVersioner
+from cayley.caching.events import CachingBehavior, RunLog
+from cayley.caching.fingerprinting import UnfingerprintableError
+from cayley.caching.stores.base import MetadataRecord, ResultStore
+from cayley.caching.stores.memory import InMemoryResultStore
+
+__all__ = ["NodeInfo", "RunState", "WorkerReport"]
+
+
+@dataclass(slots=True)
+class NodeInfo:
+    """A node's caching behaviour, code version and what its key leaves out."""
+
+    behavior: CachingBehavior
+    code_version: str | None
+    code_error: str | None
+    ignored: frozenset[str]  # dependencies with the IGNORE behaviour
+    collect: frozenset[str]  # Collect[...] parameters
+    expander: bool
+    coroutine: bool
+
+    @classmethod
+    def build(
+        cls, graph: Any, name: str, settings: BehaviorSettings, versioner: CodeVersioner
+    ) -> NodeInfo:
+        """The info of graph node ``name``."""
+        node = graph.nodes[name]
+        behavior = settings.resolve(name, node.tags)
+        code_version = code_error = None
+        if not node.user_defined:
+            try:
+                code_version = versioner.node_version(node)
+            except UnfingerprintableError as exc:
+                code_error = str(exc)
+        ignored = frozenset(
+            dep
+            for dep in graph.dependencies[name]
+            if settings.resolve(dep, graph.nodes[dep].tags) is CachingBehavior.IGNORE
+        )
+        return cls(
+            behavior=behavior,
+            code_version=code_version,
+            code_error=code_error,
+            ignored=ignored,
+            collect=frozenset(node.collect_params),
+            expander=node.is_expander,
+            coroutine=inspect.iscoroutinefunction(node.callable),
+        )
+
+    def freshness(self, kwargs: dict[str, Any]) -> Iterable[str]:
+        """Tokens describing the freshness of what a loader node reads (none by default)."""
+        return ()
+
+
+@dataclass(eq=False)
+class RunState:
+    """One run as the cache sees it."""
+
+    run_id: str
+    path: frozenset[str]  # graph nodes the run computes
+    outputs: frozenset[str]  # requested outputs: always loaded
+    lazy: bool  # hits nobody consumes stay CachedResult objects
+    log: RunLog
+    known: dict[str, str] = field(default_factory=dict)  # cache key -> data version
+    known_complete: bool = False  # ``known`` holds every entry of the run's nodes
+    present: set[str] = field(default_factory=set)  # data versions known to be stored
+    data_versions: dict[str, Any] = field(default_factory=dict)
+    cache_keys: dict[str, Any] = field(default_factory=dict)
+    pending: list[MetadataRecord] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
+    last_flush: float = field(default_factory=time.monotonic)
+    warned: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def record(table: dict[str, Any], name: str, task_id: str | None, value: str) -> None:
+        """Sets ``table[name]`` (``table[name][task_id]`` inside tasks)."""
+        if task_id is None:
+            table[name] = value
+        else:
+            per_task = table.get(name)
+            if not isinstance(per_task, dict):
+                per_task = table[name] = {}
+            per_task[task_id] = value
+
+    def for_worker(self) -> RunState:
+        """A fresh state with the run's settings, for a worker copy of the adapter."""
+        return RunState(
+            self.run_id,
+            self.path,
+            self.outputs,
+            self.lazy,
+            RunLog(self.run_id),
+            self.known,
+            self.known_complete,
+            self.present,
+        )
+
+    def merge(self, report: WorkerReport) -> None:
+        """Adds what a worker copy recorded."""
+        self.log.events.extend(report.events)
+        for name, task_id, version in report.data_versions:
+            self.record(self.data_versions, name, task_id, version)
+        for name, task_id, key in report.cache_keys:
+            self.record(self.cache_keys, name, task_id, key)
+        self.touched.extend(report.touched)
+
+
+@dataclass(eq=False)
+class WorkerReport:
+    """What a worker copy of the adapter sends back to the driver after a task."""
+
+    run_id: str = ""
+    events: list[Any] = field(default_factory=list)
+    data_versions: list[tuple[str, str | None, str]] = field(default_factory=list)
+    cache_keys: list[tuple[str, str | None, str]] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
+    records: list[MetadataRecord] = field(default_factory=list)
+    results: dict[str, bytes] = field(default_factory=dict)  # in-memory result stores only
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to send."""
+        return not (self.events or self.data_versions or self.records or self.touched)
+
+    def add_record(self, run: RunState, record: MetadataRecord, store: ResultStore) -> None:
+        """Takes a stored entry (and its pickled result when the store is in memory)."""
+        self.run_id = run.run_id
+        self.records.append(record)
+        if isinstance(store, InMemoryResultStore):
+            self.results[record.data_version] = store.pickled(record.data_version)
+
+    def take(self, run: RunState) -> None:
+        """Moves the run's log, versions, keys and used keys into the report."""
+        self.run_id = run.run_id
+        self.events.extend(run.log.events)
+        run.log.events.clear()
+        for table, out in (
+            (run.data_versions, self.data_versions),
+            (run.cache_keys, self.cache_keys),
+        ):
+            for name, value in table.items():
+                if isinstance(value, dict):
+                    out.extend((name, task_id, v) for task_id, v in value.items())
+                else:
+                    out.append((name, None, value))
+            table.clear()
+        self.touched.extend(run.touched)
+        run.touched.clear()
