@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator
 
 import harness
+from caching_rows import bench_cache_chain, bench_cache_fanout, bench_fingerprints
 from core_rows import (
     bench_build,
     bench_chain,
@@ -55,6 +56,9 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("9", "parallel speedups", bench_parallel),
     ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
     ("11", "decorated graph build", bench_decorators),
+    ("30", "cache: chain, warm and cold (rows 30-31)", bench_cache_chain),
+    ("32", "cache: fingerprints (rows 32-33)", bench_fingerprints),
+    ("34", "cache: warm fan-out", bench_cache_fanout),
 ]
 
 

@@ -59,6 +59,7 @@ _EXEC = CachingEventType.EXECUTE_NODE
 _FLUSH_SECONDS = 1.0
 _KEPT_RUNS = 64
 _PREFETCH_LIMIT = 200_000
+_TOUCH_SECONDS = 3600.0  # how stale "last used" may get (pruning's resolution)
 
 
 class CacheAdapter(
@@ -201,7 +202,8 @@ class CacheAdapter(
             lazy=not self._observed,
             log=log,
         )
-        run.known, run.known_complete = self.metadata_store.prefetch(path, _PREFETCH_LIMIT)
+        found = self.metadata_store.prefetch(path, _PREFETCH_LIMIT, time.time() - _TOUCH_SECONDS)
+        run.known, run.known_complete, run.recent = found.versions, found.complete, found.recent
         if run.known and run.lazy:
             run.present = self.result_store.existing(set(run.known.values()))
         with self._lock:
@@ -296,7 +298,8 @@ class CacheAdapter(
         if version is None:
             return _MISS
         run.record(run.data_versions, name, task_id, version)
-        run.touched.append(key)
+        if key not in run.recent:
+            run.touched.append(key)
         if run.lazy and name not in run.outputs and not (info.expander or info.coroutine):
             if version in run.present or self.result_store.exists(version):
                 run.log.add(
@@ -306,7 +309,7 @@ class CacheAdapter(
                     name,
                     version,
                     run.run_id,
-                    lambda: self._execute(run, info, node_, kwargs, key, task_id),
+                    (self._execute, run, info, node_, kwargs, key, task_id),
                 )
             run.log.add(
                 "result_store", CachingEventType.MISSING_RESULT, name, task_id, value=version
@@ -456,7 +459,8 @@ class CacheAdapter(
                     f"{cached.data_version}) cannot be read: {exc}. It has been removed from the "
                     "cache; run again to recompute it."
                 ) from exc
-            return cached.recompute()
+            function, *arguments = cached.recompute
+            return function(*arguments)
         self._memo.remember(value, cached.data_version)
         return value
 

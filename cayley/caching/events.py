@@ -124,12 +124,16 @@ class CachingEvent:
         }
 
 
-#: (timestamp, actor, event type, node, task id, message, value)
-RawEvent = tuple[float, str, CachingEventType, str, "str | None", "str | None", Any]
+#: (timestamp, actor, event type value, node, task id, message, value)
+RawEvent = tuple[float, str, str, str, "str | None", "str | None", Any]
 
 
 class RunLog:
-    """The events of one run, as raw tuples (cheap to record)."""
+    """The events of one run, as raw tuples (cheap to record).
+
+    The tuples hold only strings, numbers and None, so the garbage collector stops tracking
+    them: a fan-out of many items does not make every later collection slower.
+    """
 
     __slots__ = ("run_id", "events")
 
@@ -146,17 +150,22 @@ class RunLog:
         msg: str | None = None,
         value: Any = None,
     ) -> None:
-        """Records one event."""
-        self.events.append((time.time(), actor, event_type, node_name, task_id, msg, value))
+        """Records one event (``value`` is kept as text unless it is a string or None)."""
+        if value is not None and type(value) is not str:
+            value = value.name if isinstance(value, enum.Enum) else str(value)
+        self.events.append((time.time(), actor, event_type.value, node_name, task_id, msg, value))
 
     def materialize(self, level: str) -> list[CachingEvent]:
         """The events at ``level`` (``"info"`` or ``"debug"``) as objects."""
         if level not in ("info", "debug"):
             raise ValueError(f"level must be 'info' or 'debug', got {level!r}")
         events = []
-        for stamp, actor, kind, node, task, msg, value in self.events:
+        for stamp, actor, code, node, task, msg, value in self.events:
+            kind = CachingEventType(code)
             if level == "info" and kind not in INFO_EVENTS:
                 continue
+            if kind is CachingEventType.RESOLVE_BEHAVIOR and value is not None:
+                value = CachingBehavior[value]
             events.append(
                 CachingEvent(self.run_id, actor, kind, node, task, msg, value, stamp)  # type: ignore[arg-type]
             )

@@ -53,9 +53,9 @@ def node_statuses(log: RunLog, behaviors: Mapping[str, CachingBehavior]) -> dict
     hits: dict[str, int] = {}
     runs: dict[str, int] = {}
     for _, _, kind, node, _, _, _ in log.events:
-        if kind is CachingEventType.GET_RESULT:
+        if kind == CachingEventType.GET_RESULT.value:
             hits[node] = hits.get(node, 0) + 1
-        elif kind is CachingEventType.EXECUTE_NODE:
+        elif kind == CachingEventType.EXECUTE_NODE.value:
             runs[node] = runs.get(node, 0) + 1
     statuses = {}
     for node in set(hits) | set(runs):

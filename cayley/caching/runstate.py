@@ -75,6 +75,7 @@ class RunState:
     known: dict[str, str] = field(default_factory=dict)  # cache key -> data version
     known_complete: bool = False  # ``known`` holds every entry of the run's nodes
     present: set[str] = field(default_factory=set)  # data versions known to be stored
+    recent: set[str] = field(default_factory=set)  # keys marked used recently enough
     data_versions: dict[str, Any] = field(default_factory=dict)
     cache_keys: dict[str, Any] = field(default_factory=dict)
     pending: list[MetadataRecord] = field(default_factory=list)
@@ -104,6 +105,7 @@ class RunState:
             self.known,
             self.known_complete,
             self.present,
+            self.recent,
         )
 
     def merge(self, report: WorkerReport) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from cayley.caching.fingerprinting import combine, data_version
 
+_EXACT = frozenset({int, float, complex, str, bytes, bool, type(None), tuple})
+
 __all__ = ["CachedResult", "VersionMemo"]
 
 
@@ -22,8 +24,8 @@ class CachedResult:
     Attributes:
         node_name: the node it is the value of.
         data_version: the fingerprint of the value.
-        recompute: computes the value again if the stored one cannot be read (set only in
-            the process that found the hit; not pickled).
+        recompute: ``(function, *arguments)`` computing the value again if the stored one
+            cannot be read (set only in the process that found the hit; not pickled).
     """
 
     __slots__ = ("node_name", "data_version", "run_id", "recompute", "_value", "_loaded")
@@ -33,7 +35,7 @@ class CachedResult:
         node_name: str,
         data_version: str,
         run_id: str | None = None,
-        recompute: Callable[[], Any] | None = None,
+        recompute: tuple[Any, ...] | None = None,
     ) -> None:
         self.node_name = node_name
         self.data_version = data_version
@@ -95,8 +97,11 @@ class VersionMemo:
 
     def version_of(self, value: Any) -> str:
         """The data version of ``value`` (may raise ``UnfingerprintableError``)."""
-        if type(value) is CachedResult:
+        kind = type(value)
+        if kind is CachedResult:
             return value.data_version
+        if kind in _EXACT:  # no weak references to these; hashing them is as cheap
+            return data_version(value)
         found = self._versions.get(id(value))
         if found is not None and found[0]() is value:
             return found[1]

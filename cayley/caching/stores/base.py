@@ -18,6 +18,7 @@ __all__ = [
     "CorruptResultError",
     "MetadataRecord",
     "MetadataStore",
+    "Prefetched",
     "ResultNotFound",
     "ResultStore",
     "StoredSize",
@@ -57,6 +58,15 @@ class MetadataRecord:
             "node_name": self.node_name,
             "code_version": self.code_version,
         }
+
+
+@dataclass(slots=True)
+class Prefetched:
+    """A store's entries for a run's nodes, read at once."""
+
+    versions: dict[str, str]  # cache key -> data version
+    recent: set[str]  # keys used after ``recent_after``: no need to mark them used again
+    complete: bool  # every entry of those nodes is in ``versions``
 
 
 @dataclass(slots=True, frozen=True)
@@ -112,11 +122,11 @@ class MetadataStore(abc.ABC):
             [MetadataRecord(cache_key, data_version, node_name, code_version, run_id, task_id)]
         )
 
-    def prefetch(self, node_names: Iterable[str], limit: int) -> tuple[dict[str, str], bool]:
-        """Up to ``limit`` entries of these nodes as ``{cache_key: data_version}``, and
-        whether that is all of them. The cache reads them once per run instead of asking
-        key by key; a store that cannot list by node returns ``({}, False)``."""
-        return {}, False
+    def prefetch(self, node_names: Iterable[str], limit: int, recent_after: float) -> Prefetched:
+        """Up to ``limit`` entries of these nodes at once (the cache reads them once per run
+        instead of asking key by key). A store that cannot list by node returns an
+        incomplete, empty answer."""
+        return Prefetched({}, set(), False)
 
     @abc.abstractmethod
     def set_many(self, records: Sequence[MetadataRecord]) -> None:

@@ -191,13 +191,19 @@ class FileResultStore(ResultStore):
             versions = list(wanted - found)
             with self._lock:
                 db = self._connection()
-                for start in range(0, len(versions), 500):
-                    chunk = versions[start : start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows = db.execute(
-                        f"SELECT data_version FROM results WHERE data_version IN ({marks})", chunk
-                    ).fetchall()
-                    found.update(r[0] for r in rows)
+                rows_estimate = db.execute("SELECT max(rowid) FROM results").fetchone()[0] or 0
+                if rows_estimate <= 4 * len(versions):  # reading the whole index is cheaper
+                    rows = db.execute("SELECT data_version FROM results").fetchall()
+                    found.update(r[0] for r in rows if r[0] in wanted)
+                else:
+                    for start in range(0, len(versions), 500):
+                        chunk = versions[start : start + 500]
+                        marks = ",".join("?" * len(chunk))
+                        rows = db.execute(
+                            f"SELECT data_version FROM results WHERE data_version IN ({marks})",
+                            chunk,
+                        ).fetchall()
+                        found.update(r[0] for r in rows)
         return found
 
     def set(self, data_version: str, result: Any, **kwargs: Any) -> None:

@@ -19,6 +19,7 @@ import cloudpickle
 from cayley.caching.stores.base import (
     MetadataRecord,
     MetadataStore,
+    Prefetched,
     ResultNotFound,
     ResultStore,
     StoredSize,
@@ -56,9 +57,9 @@ class InMemoryMetadataStore(MetadataStore):
         record = self._records.get(cache_key)
         return record.data_version if record is not None else None
 
-    def prefetch(self, node_names: Iterable[str], limit: int) -> tuple[dict[str, str], bool]:
+    def prefetch(self, node_names: Iterable[str], limit: int, recent_after: float) -> Prefetched:
         """Nothing: looking up one key in memory is as fast as reading a copy."""
-        return {}, False
+        return Prefetched({}, set(), False)
 
     def set_many(self, records: Sequence[MetadataRecord]) -> None:
         """Stores entries."""

@@ -20,6 +20,7 @@ from cayley.caching.stores.base import (
     CacheDirectoryError,
     MetadataRecord,
     MetadataStore,
+    Prefetched,
     check_directory,
 )
 
@@ -174,25 +175,29 @@ class SQLiteMetadataStore(MetadataStore):
             many=True,
         )
 
-    def prefetch(self, node_names: Iterable[str], limit: int) -> tuple[dict[str, str], bool]:
-        """Entries of these nodes, ``{cache_key: data_version}``, and whether that is all."""
+    def prefetch(self, node_names: Iterable[str], limit: int, recent_after: float) -> Prefetched:
+        """Entries of these nodes, which of them were used after ``recent_after``, and
+        whether that is all of them."""
         names = list(node_names)
-        found: dict[str, str] = {}
+        versions: dict[str, str] = {}
+        recent: set[str] = set()
         with self._lock:
             connection = self._connect()
             for start in range(0, len(names), _CHUNK):
                 chunk = names[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                cursor = connection.execute(
-                    "SELECT cache_key, data_version FROM cache_metadata "
+                rows = connection.execute(
+                    "SELECT cache_key, data_version, last_used FROM cache_metadata "
                     f"WHERE node_name IN ({marks})",
                     chunk,
-                )
-                rows = cursor.fetchmany(limit - len(found) + 1)
-                found.update(rows)
-                if len(found) > limit:
-                    return found, False
-        return found, True
+                ).fetchmany(limit - len(versions) + 1)
+                for key, version, used in rows:
+                    versions[key] = version
+                    if used > recent_after:
+                        recent.add(key)
+                if len(versions) > limit:
+                    return Prefetched(versions, recent, False)
+        return Prefetched(versions, recent, True)
 
     def touch(self, cache_keys: Iterable[str], when: float) -> None:
         """Sets ``last_used`` of the entries."""
