@@ -21,7 +21,6 @@ import os
 import pathlib
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +30,7 @@ from cayley.caching.code_version import CodeVersioner
 from cayley.caching.events import CachingBehavior, CachingEventType, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError, combine
 from cayley.caching.hashing import digest
+from cayley.caching.history import RunHistory
 from cayley.caching.runstate import NodeInfo, RunState, WorkerReport
 from cayley.caching.stores.base import (
     CorruptResultError,
@@ -111,12 +111,7 @@ class CacheAdapter(
             result_store if result_store is not None else FileResultStore(self.path / "results")
         )
         self.log_to_file = log_to_file
-        self.run_ids: list[str] = []
-        self.behaviors: dict[str, dict[str, CachingBehavior]] = {}
-        self.code_versions: dict[str, dict[str, str]] = {}
-        self.data_versions: dict[str, dict[str, Any]] = {}
-        self.cache_keys: dict[str, dict[str, Any]] = {}
-        self._logs: dict[str, RunLog] = {}
+        self._set_history(RunHistory(_KEPT_RUNS))
         self._graph: Any = None
         self._versioner = CodeVersioner()
         self._infos: dict[str, NodeInfo] = {}
@@ -127,20 +122,29 @@ class CacheAdapter(
         self._on_worker = False
         self._report = WorkerReport()
 
+    def _set_history(self, history: RunHistory) -> None:
+        self.history = history
+        #: Hamilton's attribute names for the history's records (the same objects).
+        self.run_ids = history.run_ids
+        self.behaviors = history.behaviors
+        self.code_versions = history.code_versions
+        self.data_versions = history.data_versions
+        self.cache_keys = history.cache_keys
+
     # ---- pickling: worker copies ------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_lock", "_logs", "_graph", "_versioner", "_memo", "_report"):
+        for name in ("_lock", "_graph", "_versioner", "_memo", "_report", "history"):
             del state[name]
         for name in ("behaviors", "code_versions", "data_versions", "cache_keys", "run_ids"):
-            state[name] = type(state[name])()
+            del state[name]
         state["_runs"] = {k: run.for_worker() for k, run in self._runs.items()}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._set_history(RunHistory(_KEPT_RUNS))
         self._lock = threading.Lock()
-        self._logs = {}
         self._graph = None
         self._versioner = CodeVersioner()
         self._memo = VersionMemo()
@@ -208,13 +212,7 @@ class CacheAdapter(
             run.present = self.result_store.existing(set(run.known.values()))
         with self._lock:
             self._runs[run_id] = run
-            self.run_ids.append(run_id)
-            self._logs[run_id] = log
-            self.behaviors[run_id] = behaviors
-            self.code_versions[run_id] = codes
-            self.data_versions[run_id] = run.data_versions
-            self.cache_keys[run_id] = run.cache_keys
-            self._forget_old_runs()
+        self.history.start(run, behaviors, codes)
         self.metadata_store.initialize(run_id)
 
     def post_graph_execute(
@@ -231,7 +229,7 @@ class CacheAdapter(
         run = self._runs.pop(run_id, None)
         if run is None:
             return
-        self._flush(run)
+        run.flush(self.metadata_store, self.result_store)
         self._memo.clear()
         if self.log_to_file:
             reporting.append_jsonl(self.path / "cache_logs.jsonl", run.log.materialize("debug"))
@@ -397,9 +395,7 @@ class CacheAdapter(
             self.result_store.set(version, result)
         except Exception as exc:
             run.log.add("result_store", CachingEventType.FAILED_STORAGE, name, task_id, str(exc))
-            self._warn_once(
-                run, f"cayley cache: could not store the result of node {name!r}: {exc}"
-            )
+            run.warn(f"cayley cache: could not store the result of node {name!r}: {exc}")
             return result
         record = MetadataRecord(key, version, name, info.code_version or "", run.run_id, task_id)
         run.log.add("result_store", CachingEventType.SET_RESULT, name, task_id, value=version)
@@ -469,9 +465,7 @@ class CacheAdapter(
     ) -> None:
         if isinstance(exc, CorruptResultError):
             self.result_store.delete(version)
-            self._warn_once(
-                run, f"cayley cache: {exc}; node {name!r} is recomputed and stored again."
-            )
+            run.warn(f"cayley cache: {exc}; node {name!r} is recomputed and stored again.")
         run.log.add(
             "result_store", CachingEventType.FAILED_RETRIEVAL, name, task_id, str(exc), version
         )
@@ -501,61 +495,26 @@ class CacheAdapter(
             return
         run.pending.append(record)
         if time.monotonic() - run.last_flush > _FLUSH_SECONDS:
-            self._flush(run)
-
-    def _flush(self, run: RunState) -> None:
-        with self._lock:
-            records, run.pending = run.pending, []
-            touched, run.touched = run.touched, []
-            run.last_flush = time.monotonic()
-        try:
-            self.result_store.flush()
-            self.metadata_store.set_many(records)
-            if touched:
-                self.metadata_store.touch(touched, time.time())
-        except Exception as exc:
-            self._warn_once(run, f"cayley cache: could not write the cache metadata: {exc}")
-
-    def _warn_once(self, run: RunState, message: str) -> None:
-        if message not in run.warned:
-            run.warned.add(message)
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
-
-    def _forget_old_runs(self) -> None:
-        for run_id in self.run_ids[:-_KEPT_RUNS]:
-            for table in (
-                self._logs,
-                self.behaviors,
-                self.code_versions,
-                self.data_versions,
-                self.cache_keys,
-            ):
-                table.pop(run_id, None)
+            run.flush(self.metadata_store, self.result_store)
 
     # ---- reading the cache ------------------------------------------------------------------
     @property
     def last_run_id(self) -> str:
         """The id of the most recently started run."""
-        if not self.run_ids:
-            raise IndexError("The cache has not run yet: call execute() first.")
-        return self.run_ids[-1]
+        return self.history.last_run_id
 
     def logs(self, run_id: str | None = None, level: str = "info") -> dict[Any, list[Any]]:
         """What the cache did: per run id, or for one run per node (``(node, task_id)``
         inside fan-outs). ``level="info"`` lists retrievals, executions (with the reason for
         each miss), stores and failures; ``"debug"`` everything."""
-        return reporting.logs(self._logs, run_id, level)
+        return self.history.read(run_id, level)
 
     def view_run(self, run_id: str | None = None, output_file_path: str | None = None) -> Any:
-        """The graph of a run, each node coloured by whether it came from the cache."""
-        run_id = run_id or self.last_run_id
-        if run_id not in self._logs:
-            raise KeyError(
-                f"Run {run_id!r} is unknown or too old (the last {_KEPT_RUNS} runs are kept)."
-            )
-        return reporting.view_run(
-            self._graph, self._logs[run_id], self.behaviors[run_id], output_file_path
-        )
+        """The graph of a run (the last by default), each node coloured by whether it came
+        from the cache; written to ``output_file_path`` when given."""
+        log = self.history.log(run_id)
+        behaviors = self.history.behaviors[log.run_id]
+        return reporting.view_run(self._graph, log, behaviors, output_file_path)
 
     def prune(self, older_than: Any = None, max_bytes: int | None = None) -> reporting.PruneReport:
         """Removes cached results unused for ``older_than`` (seconds or a ``timedelta``), then

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ from cayley.caching.behaviors import BehaviorSettings
 from cayley.caching.code_version import CodeVersioner
 from cayley.caching.events import CachingBehavior, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError
-from cayley.caching.stores.base import MetadataRecord, ResultStore
+from cayley.caching.stores.base import MetadataRecord, MetadataStore, ResultStore
 from cayley.caching.stores.memory import InMemoryResultStore
 
 __all__ = ["NodeInfo", "RunState", "WorkerReport"]
@@ -93,6 +94,25 @@ class RunState:
             if not isinstance(per_task, dict):
                 per_task = table[name] = {}
             per_task[task_id] = value
+
+    def flush(self, metadata: MetadataStore, results: ResultStore) -> None:
+        """Writes the results and entries stored so far and marks the hits used."""
+        records, self.pending = self.pending, []
+        touched, self.touched = self.touched, []
+        self.last_flush = time.monotonic()
+        try:
+            results.flush()
+            metadata.set_many(records)
+            if touched:
+                metadata.touch(touched, time.time())
+        except Exception as exc:
+            self.warn(f"cayley cache: could not write the cache metadata: {exc}")
+
+    def warn(self, message: str) -> None:
+        """A RuntimeWarning, once per run and message."""
+        if message not in self.warned:
+            self.warned.add(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def for_worker(self) -> RunState:
         """A fresh state with the run's settings, for a worker copy of the adapter."""
