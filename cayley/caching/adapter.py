@@ -55,7 +55,18 @@ from cayley.lifecycle.base import (
 
 __all__ = ["CacheAdapter", "CachingBehavior", "HamiltonCacheAdapter"]
 
-_EXEC = CachingEventType.EXECUTE_NODE
+# Event codes as plain strings: the log records them on every node.
+_EXEC = CachingEventType.EXECUTE_NODE.value
+_GET = CachingEventType.GET_RESULT.value
+_FAILED_RETRIEVAL = CachingEventType.FAILED_RETRIEVAL.value
+_FAILED_STORAGE = CachingEventType.FAILED_STORAGE.value
+_IS_FINAL_VAR = CachingEventType.IS_FINAL_VAR.value
+_IS_INPUT = CachingEventType.IS_INPUT.value
+_IS_OVERRIDE = CachingEventType.IS_OVERRIDE.value
+_RESOLVE_BEHAVIOR = CachingEventType.RESOLVE_BEHAVIOR.value
+_SET_CACHE_KEY = CachingEventType.SET_CACHE_KEY.value
+_SET_RESULT = CachingEventType.SET_RESULT.value
+_UNHASHABLE_DATA_VERSION = CachingEventType.UNHASHABLE_DATA_VERSION.value
 _FLUSH_SECONDS = 1.0
 _KEPT_RUNS = 64
 _PREFETCH_LIMIT = 200_000
@@ -192,13 +203,13 @@ class CacheAdapter(
             behaviors[name] = info.behavior
             if info.code_version is not None:
                 codes[name] = info.code_version
-            log.add("adapter", CachingEventType.RESOLVE_BEHAVIOR, name, value=info.behavior)
+            log.add("adapter", _RESOLVE_BEHAVIOR, name, value=info.behavior)
         for name in inputs or {}:
-            log.add("adapter", CachingEventType.IS_INPUT, name)
+            log.add("adapter", _IS_INPUT, name)
         for name in overrides or {}:
-            log.add("adapter", CachingEventType.IS_OVERRIDE, name)
+            log.add("adapter", _IS_OVERRIDE, name)
         for name in final_vars:
-            log.add("adapter", CachingEventType.IS_FINAL_VAR, name)
+            log.add("adapter", _IS_FINAL_VAR, name)
         run = RunState(
             run_id=run_id,
             path=frozenset(path),
@@ -208,8 +219,6 @@ class CacheAdapter(
         )
         found = self.metadata_store.prefetch(path, _PREFETCH_LIMIT, time.time() - _TOUCH_SECONDS)
         run.known, run.known_complete, run.recent = found.versions, found.complete, found.recent
-        if run.known and run.lazy:
-            run.present = self.result_store.existing(set(run.known.values()))
         with self._lock:
             self._runs[run_id] = run
         self.history.start(run, behaviors, codes)
@@ -275,7 +284,7 @@ class CacheAdapter(
         key, reason = self._cache_key(info, node_, kwargs)
         if key is not None:
             run.record(run.cache_keys, name, task_id, key)
-            run.log.add("adapter", CachingEventType.SET_CACHE_KEY, name, task_id, value=key)
+            run.log.add("adapter", _SET_CACHE_KEY, name, task_id, value=key)
             if behavior is CachingBehavior.DEFAULT:
                 hit = self._lookup(run, info, node_, kwargs, key, task_id)
                 if hit is not _MISS:
@@ -299,26 +308,17 @@ class CacheAdapter(
         if key not in run.recent:
             run.touched.append(key)
         if run.lazy and name not in run.outputs and not (info.expander or info.coroutine):
-            if version in run.present or self.result_store.exists(version):
-                run.log.add(
-                    "result_store", CachingEventType.GET_RESULT, name, task_id, "hit", version
-                )
-                return CachedResult(
-                    name,
-                    version,
-                    run.run_id,
-                    (self._execute, run, info, node_, kwargs, key, task_id),
-                )
-            run.log.add(
-                "result_store", CachingEventType.MISSING_RESULT, name, task_id, value=version
+            # Not read now: if it turns out unreadable when a node needs it, it is recomputed.
+            run.log.add("result_store", _GET, name, task_id, "hit", version)
+            return CachedResult(
+                name, version, run.run_id, (self._execute, run, info, node_, kwargs, key, task_id)
             )
-            return _MISS
         try:
             value = self.result_store.get(version)
         except (ResultNotFound, CorruptResultError) as exc:
             self._retrieval_failed(run, name, task_id, version, exc)
             return _MISS
-        run.log.add("result_store", CachingEventType.GET_RESULT, name, task_id, "hit", version)
+        run.log.add("result_store", _GET, name, task_id, "hit", version)
         self._memo.remember(value, version)
         return value
 
@@ -384,9 +384,7 @@ class CacheAdapter(
             else:
                 version = self._memo.version_of(result)
         except UnfingerprintableError as exc:
-            run.log.add(
-                "adapter", CachingEventType.UNHASHABLE_DATA_VERSION, name, task_id, str(exc)
-            )
+            run.log.add("adapter", _UNHASHABLE_DATA_VERSION, name, task_id, str(exc))
             return result
         run.record(run.data_versions, name, task_id, version)
         if not store or key is None:
@@ -394,11 +392,11 @@ class CacheAdapter(
         try:
             self.result_store.set(version, result)
         except Exception as exc:
-            run.log.add("result_store", CachingEventType.FAILED_STORAGE, name, task_id, str(exc))
+            run.log.add("result_store", _FAILED_STORAGE, name, task_id, str(exc))
             run.warn(f"cayley cache: could not store the result of node {name!r}: {exc}")
             return result
         record = MetadataRecord(key, version, name, info.code_version or "", run.run_id, task_id)
-        run.log.add("result_store", CachingEventType.SET_RESULT, name, task_id, value=version)
+        run.log.add("result_store", _SET_RESULT, name, task_id, value=version)
         self._add_record(run, record)
         return result
 
@@ -452,8 +450,8 @@ class CacheAdapter(
             if cached.recompute is None:
                 raise CorruptResultError(
                     f"The cached result of node {cached.node_name!r} (data version "
-                    f"{cached.data_version}) cannot be read: {exc}. It has been removed from the "
-                    "cache; run again to recompute it."
+                    f"{cached.data_version}) cannot be read in this worker: {exc}. Its cache "
+                    "entries have been removed; run again to recompute it."
                 ) from exc
             function, *arguments = cached.recompute
             return function(*arguments)
@@ -463,12 +461,12 @@ class CacheAdapter(
     def _retrieval_failed(
         self, run: RunState, name: str, task_id: str | None, version: str, exc: Exception
     ) -> None:
+        """Forgets an unreadable result (the entries naming it too) and logs why."""
         if isinstance(exc, CorruptResultError):
             self.result_store.delete(version)
             run.warn(f"cayley cache: {exc}; node {name!r} is recomputed and stored again.")
-        run.log.add(
-            "result_store", CachingEventType.FAILED_RETRIEVAL, name, task_id, str(exc), version
-        )
+        self.metadata_store.delete_data_version(version)
+        run.log.add("result_store", _FAILED_RETRIEVAL, name, task_id, str(exc), version)
 
     # ---- bookkeeping ------------------------------------------------------------------------
     def _info(self, name: str) -> NodeInfo:

@@ -144,16 +144,17 @@ class RunLog:
     def add(
         self,
         actor: str,
-        event_type: CachingEventType,
+        code: str,
         node_name: str,
         task_id: str | None = None,
         msg: str | None = None,
         value: Any = None,
     ) -> None:
-        """Records one event (``value`` is kept as text unless it is a string or None)."""
+        """Records one event; ``code`` is a :class:`CachingEventType` value (``value`` is kept
+        as text unless it is a string or None)."""
         if value is not None and type(value) is not str:
             value = value.name if isinstance(value, enum.Enum) else str(value)
-        self.events.append((time.time(), actor, event_type.value, node_name, task_id, msg, value))
+        self.events.append((time.time(), actor, code, node_name, task_id, msg, value))
 
     def materialize(self, level: str) -> list[CachingEvent]:
         """The events at ``level`` (``"info"`` or ``"debug"``) as objects."""

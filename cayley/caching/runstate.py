@@ -75,7 +75,6 @@ class RunState:
     log: RunLog
     known: dict[str, str] = field(default_factory=dict)  # cache key -> data version
     known_complete: bool = False  # ``known`` holds every entry of the run's nodes
-    present: set[str] = field(default_factory=set)  # data versions known to be stored
     recent: set[str] = field(default_factory=set)  # keys marked used recently enough
     data_versions: dict[str, Any] = field(default_factory=dict)
     cache_keys: dict[str, Any] = field(default_factory=dict)
@@ -124,7 +123,6 @@ class RunState:
             RunLog(self.run_id),
             self.known,
             self.known_complete,
-            self.present,
             self.recent,
         )
 

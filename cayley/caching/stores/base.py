@@ -144,6 +144,10 @@ class MetadataStore(abc.ABC):
         """Removes one entry."""
         self.delete_many([cache_key])
 
+    def delete_data_version(self, data_version: str) -> None:
+        """Removes the entries naming ``data_version`` (its result is gone)."""
+        self.delete_many(e.cache_key for e in self.entries() if e.data_version == data_version)
+
     @abc.abstractmethod
     def delete_all(self) -> None:
         """Removes every entry and run."""
@@ -217,10 +221,6 @@ class ResultStore(abc.ABC):
     @abc.abstractmethod
     def sizes(self) -> list[StoredSize]:
         """Every stored result with its size and write time."""
-
-    def existing(self, data_versions: Iterable[str]) -> set[str]:
-        """Which of ``data_versions`` are stored (stores may answer in one batch)."""
-        return {v for v in data_versions if self.exists(v)}
 
     def flush(self) -> None:  # noqa: B027 - optional: stores that buffer writes override it
         """Writes buffered results; the cache calls it before recording their metadata."""

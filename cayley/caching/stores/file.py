@@ -19,7 +19,6 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 import cloudpickle
@@ -174,37 +173,6 @@ class FileResultStore(ResultStore):
     def exists(self, data_version: str) -> bool:
         """Whether the result is stored."""
         return os.path.exists(self._file(data_version)) or self._inline(data_version) is not None
-
-    def existing(self, data_versions: Iterable[str]) -> set[str]:
-        """Which of ``data_versions`` are stored: one directory listing and one query."""
-        wanted = set(data_versions)
-        if not wanted:
-            return set()
-        found = set()
-        with self._lock:
-            found.update(v for v in self._pending if v in wanted)
-        try:
-            found.update(e.name for e in os.scandir(self.path) if e.name in wanted)
-        except FileNotFoundError:
-            return found
-        if os.path.exists(os.path.join(self.path, _INLINE_DB)):
-            versions = list(wanted - found)
-            with self._lock:
-                db = self._connection()
-                rows_estimate = db.execute("SELECT max(rowid) FROM results").fetchone()[0] or 0
-                if rows_estimate <= 4 * len(versions):  # reading the whole index is cheaper
-                    rows = db.execute("SELECT data_version FROM results").fetchall()
-                    found.update(r[0] for r in rows if r[0] in wanted)
-                else:
-                    for start in range(0, len(versions), 500):
-                        chunk = versions[start : start + 500]
-                        marks = ",".join("?" * len(chunk))
-                        rows = db.execute(
-                            f"SELECT data_version FROM results WHERE data_version IN ({marks})",
-                            chunk,
-                        ).fetchall()
-                        found.update(r[0] for r in rows)
-        return found
 
     def set(self, data_version: str, result: Any, **kwargs: Any) -> None:
         """Stores the result, unless one is stored for the version already.

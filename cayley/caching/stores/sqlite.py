@@ -227,6 +227,19 @@ class SQLiteMetadataStore(MetadataStore):
         if statements:
             self._write(statements)
 
+    def delete_data_version(self, data_version: str) -> None:
+        """Removes the entries naming ``data_version``."""
+        self._write(
+            [
+                (
+                    "DELETE FROM history WHERE cache_key IN "
+                    "(SELECT cache_key FROM cache_metadata WHERE data_version = ?)",
+                    (data_version,),
+                ),
+                ("DELETE FROM cache_metadata WHERE data_version = ?", (data_version,)),
+            ]
+        )
+
     def delete_all(self) -> None:
         """Removes every entry, run and history row."""
         self._write(
