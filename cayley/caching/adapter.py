@@ -179,6 +179,7 @@ class CacheAdapter(
         self._graph = graph
         self._versioner = CodeVersioner(modules)
         self._infos = {}
+        self.settings.forget()
 
     def pre_graph_execute(
         self,
@@ -195,6 +196,7 @@ class CacheAdapter(
         if self._graph is not graph:
             self._graph = graph
             self._infos = {}
+            self.settings.forget()
         path = list(execution_path) if execution_path is not None else list(graph.nodes)
         log = RunLog(run_id)
         behaviors, codes = {}, {}

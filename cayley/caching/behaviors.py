@@ -36,9 +36,9 @@ def _as_behavior(value: str | CachingBehavior | None, what: str) -> CachingBehav
         raise ValueError(f"{what}: {exc}") from None
 
 
-@dataclass(frozen=True)
+@dataclass
 class BehaviorSettings:
-    """The builder's caching settings, checked once."""
+    """The builder's caching settings, checked once; behaviours are memoised per node."""
 
     default: NodeSelection = None
     recompute: NodeSelection = None
@@ -71,8 +71,19 @@ class BehaviorSettings:
                         f"{option!r}; give each node one behavior."
                     )
                 seen[name] = option
-        for option in ("default_behavior", "default_loader_behavior", "default_saver_behavior"):
-            _as_behavior(getattr(self, option), f"with_cache({option}=...)")
+        self._base = (
+            _as_behavior(self.default_behavior, "with_cache(default_behavior=...)")
+            or CachingBehavior.DEFAULT
+        )
+        self._loader = (
+            _as_behavior(self.default_loader_behavior, "with_cache(default_loader_behavior=...)")
+            or self._base
+        )
+        self._saver = (
+            _as_behavior(self.default_saver_behavior, "with_cache(default_saver_behavior=...)")
+            or self._base
+        )
+        self._memo: dict[str, CachingBehavior] = {}
 
     def _selections(self) -> dict[str, NodeSelection]:
         return {
@@ -91,7 +102,18 @@ class BehaviorSettings:
         return names
 
     def resolve(self, name: str, tags: Mapping[str, Any]) -> CachingBehavior:
-        """The behaviour of the node ``name`` with ``tags``."""
+        """The behaviour of the node ``name`` with ``tags`` (memoised: tags of a node named
+        ``name`` do not change while the settings live)."""
+        found = self._memo.get(name)
+        if found is None:
+            found = self._memo[name] = self._resolve(name, tags)
+        return found
+
+    def forget(self) -> None:
+        """Drops memoised behaviours (the graph was rebuilt)."""
+        self._memo.clear()
+
+    def _resolve(self, name: str, tags: Mapping[str, Any]) -> CachingBehavior:
         everything = None
         for option, selection in self._selections().items():
             if selection is True:
@@ -103,9 +125,8 @@ class BehaviorSettings:
         tagged = tags.get(BEHAVIOR_TAG)
         if tagged is not None:
             return _as_behavior(tagged, f"@cache(behavior=...) on node {name!r}")  # type: ignore[return-value]
-        base = _as_behavior(self.default_behavior, "default_behavior") or CachingBehavior.DEFAULT
         if tags.get(LOADER_TAG):
-            return _as_behavior(self.default_loader_behavior, "default_loader_behavior") or base
+            return self._loader
         if tags.get(SAVER_TAG):
-            return _as_behavior(self.default_saver_behavior, "default_saver_behavior") or base
-        return base
+            return self._saver
+        return self._base
