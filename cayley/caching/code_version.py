@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import os
 import re
 import sys
@@ -55,6 +56,11 @@ _INSTALLED = _installed_roots()
 def normalized_source(obj: Any) -> str | None:
     """The source of a function or class without docstrings, comments or layout; None if
     it cannot be read or parsed (lambdas inside expressions, functions made by ``exec``)."""
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        filename = code.co_filename
+        if filename.startswith("<") and filename not in linecache.cache:
+            return None  # made by exec/compile from a string: there is no file to read
     try:
         source = textwrap.dedent(inspect.getsource(obj))
         tree = ast.parse(source)
