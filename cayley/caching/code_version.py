@@ -84,6 +84,51 @@ def normalized_source(obj: Any) -> str | None:
     return ast.dump(tree, annotate_fields=False, include_attributes=False)
 
 
+def _dump(node: Any, root: bool = False) -> str:
+    """``node`` as text without positions, docstrings, or (at the root) decorators."""
+    if isinstance(node, ast.AST):
+        parts = [type(node).__name__]
+        for name, value in ast.iter_fields(node):
+            if root and name == "decorator_list":
+                continue
+            if name == "body" and isinstance(node, _STRIP_DOC) and value:
+                first = value[0]
+                if (
+                    isinstance(first, ast.Expr)
+                    and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)
+                ):
+                    value = value[1:]
+            parts.append(_dump(value))
+        return "(" + " ".join(parts) + ")"
+    if isinstance(node, list):
+        return "[" + " ".join(_dump(item) for item in node) + "]"
+    return repr(node)
+
+
+def _definitions(filename: str, module_globals: dict[str, Any] | None) -> dict[int, ast.AST]:
+    """Every function and class defined in a file, by the line its definition starts on
+    (its first decorator's line, as in ``co_firstlineno``); the file is parsed once."""
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename, module_globals)
+    try:
+        tree = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[int, ast.AST] = {}
+    stack: list[Any] = list(tree.body)
+    while stack:  # statements only: definitions never hide inside expressions
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            found.setdefault(start, node)
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                stack.extend(block)
+    return found
+
+
 def _code_parts(code: types.CodeType, docstring: str | None, out: list[str]) -> None:
     """Appends what defines ``code`` (bytecode, names, constants, nested code) to ``out``."""
     consts = list(code.co_consts)
@@ -127,6 +172,7 @@ class CodeVersioner:
         self._memo: dict[int, tuple[Any, str]] = {}
         self._active: set[int] = set()
         self._namespaces: dict[int, tuple[dict[str, Any], list[types.ModuleType]]] = {}
+        self._files: dict[str, dict[int, ast.AST]] = {}
 
     # ---- scope -----------------------------------------------------------------------------
     def in_project(self, module_name: str | None) -> bool:
@@ -180,7 +226,7 @@ class CodeVersioner:
             return ["object", _value_version(fn)]
         parts = ["function", getattr(fn, "__qualname__", "")]
         if code.co_name != "<lambda>":
-            source = normalized_source(fn)
+            source = self._source_of(fn, code)
             if source is not None:
                 parts.append(source)
         _code_parts(code, getattr(fn, "__doc__", None), parts)
@@ -196,6 +242,21 @@ class CodeVersioner:
             parts.append(self.value_version(content))
         parts.extend(self._globals_parts(fn, code))
         return parts
+
+    def _source_of(self, fn: Any, code: types.CodeType) -> str | None:
+        """The function's normalised source, from its file parsed once per versioner."""
+        filename = code.co_filename
+        if filename.startswith("<") and filename not in linecache.cache:
+            return None
+        definitions = self._files.get(filename)
+        if definitions is None:
+            definitions = self._files[filename] = _definitions(
+                filename, getattr(fn, "__globals__", None)
+            )
+        node = definitions.get(code.co_firstlineno)
+        if node is None or getattr(node, "name", None) != code.co_name:
+            return normalized_source(fn)
+        return _dump(node, root=True)
 
     def _class_parts(self, cls: type) -> list[str]:
         parts = ["class", cls.__qualname__]
