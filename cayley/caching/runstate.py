@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 import warnings
 from collections.abc import Iterable
@@ -82,6 +83,16 @@ class RunState:
     touched: list[str] = field(default_factory=list)
     last_flush: float = field(default_factory=time.monotonic)
     warned: set[str] = field(default_factory=set)
+    flushing: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["flushing"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.flushing = threading.Lock()
 
     @staticmethod
     def record(table: dict[str, Any], name: str, task_id: str | None, value: str) -> None:
@@ -96,9 +107,12 @@ class RunState:
 
     def flush(self, metadata: MetadataStore, results: ResultStore) -> None:
         """Writes the results and entries stored so far and marks the hits used."""
-        records, self.pending = self.pending, []
-        touched, self.touched = self.touched, []
-        self.last_flush = time.monotonic()
+        with self.flushing:  # other threads keep appending: take what is there now
+            self.last_flush = time.monotonic()
+            records = self.pending[: len(self.pending)]
+            del self.pending[: len(records)]
+            touched = self.touched[: len(self.touched)]
+            del self.touched[: len(touched)]
         try:
             results.flush()
             metadata.set_many(records)
