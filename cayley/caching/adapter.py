@@ -58,6 +58,7 @@ __all__ = ["CacheAdapter", "CachingBehavior", "HamiltonCacheAdapter"]
 # Event codes as plain strings: the log records them on every node.
 _EXEC = CachingEventType.EXECUTE_NODE.value
 _GET = CachingEventType.GET_RESULT.value
+_FAILED_EXECUTION = CachingEventType.FAILED_EXECUTION.value
 _FAILED_RETRIEVAL = CachingEventType.FAILED_RETRIEVAL.value
 _FAILED_STORAGE = CachingEventType.FAILED_STORAGE.value
 _IS_FINAL_VAR = CachingEventType.IS_FINAL_VAR.value
@@ -333,7 +334,11 @@ class CacheAdapter(
         key: str | None,
         task_id: str | None,
     ) -> Any:
-        result = node_.callable(**self._resolve(node_, kwargs))
+        try:
+            result = node_.callable(**self._resolve(node_, kwargs))
+        except Exception as exc:
+            run.log.add("adapter", _FAILED_EXECUTION, node_.name, task_id, repr(exc))
+            raise
         if inspect.isawaitable(result):
             return self._finish_async(run, info, node_, key, result, task_id)
         if info.expander:
@@ -409,8 +414,13 @@ class CacheAdapter(
             return None, f"its code cannot be versioned: {info.code_error}"
         parts = [node_.name, info.code_version]
         memo = self._memo
-        for param in sorted(kwargs):
+        defaults = info.defaults
+        names = sorted(kwargs.keys() | defaults.keys()) if defaults else sorted(kwargs)
+        for param in names:
             if param in info.ignored:
+                continue
+            if param not in kwargs:  # the default applies: keyed like the same value passed
+                parts.append(f"{param}={defaults[param]}")
                 continue
             value = kwargs[param]
             try:

@@ -13,7 +13,7 @@ from typing import Any
 from cayley.caching.behaviors import BehaviorSettings
 from cayley.caching.code_version import CodeVersioner
 from cayley.caching.events import CachingBehavior, RunLog
-from cayley.caching.fingerprinting import UnfingerprintableError
+from cayley.caching.fingerprinting import UnfingerprintableError, data_version
 from cayley.caching.stores.base import MetadataRecord, MetadataStore, ResultStore
 from cayley.caching.stores.memory import InMemoryResultStore
 
@@ -31,6 +31,7 @@ class NodeInfo:
     collect: frozenset[str]  # Collect[...] parameters
     expander: bool
     coroutine: bool
+    defaults: dict[str, str]  # optional parameter -> data version of its default
 
     @classmethod
     def build(
@@ -50,6 +51,12 @@ class NodeInfo:
             for dep in graph.dependencies[name]
             if settings.resolve(dep, graph.nodes[dep].tags) is CachingBehavior.IGNORE
         )
+        defaults = {}
+        for param, default in node.default_parameter_values.items():
+            try:
+                defaults[param] = data_version(default)
+            except UnfingerprintableError:
+                pass  # keyed by its absence; the default is part of the code version anyway
         return cls(
             behavior=behavior,
             code_version=code_version,
@@ -58,6 +65,7 @@ class NodeInfo:
             collect=frozenset(node.collect_params),
             expander=node.is_expander,
             coroutine=inspect.iscoroutinefunction(node.callable),
+            defaults=defaults,
         )
 
     def freshness(self, kwargs: dict[str, Any]) -> Iterable[str]:

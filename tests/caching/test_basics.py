@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cayley import driver
 from cayley.caching import CachedResult, CachingEventType
 from tests.caching.conftest import RECORD
@@ -120,3 +122,32 @@ def test_driver_cache_properties(flows, tmp_path):
     stored = dr.cache.metadata_store.get_run(run)
     assert {e["node_name"] for e in stored} == {"a", "b", "c"}
     assert dr.cache.result_store.exists(dr.cache.data_versions[run]["c"])
+
+
+DEFAULTED = (
+    RECORD
+    + """
+def shifted(x: int, k: int = 3) -> int:
+    _record("shifted")
+    return x + k
+"""
+)
+
+
+def test_a_default_and_the_same_value_passed_share_a_key(flows, tmp_path):
+    dr = build(flows.module(DEFAULTED), tmp_path / "cache")
+    assert dr.execute(["shifted"], inputs={"x": 1}) == {"shifted": 4}
+    assert dr.execute(["shifted"], inputs={"x": 1, "k": 3}) == {"shifted": 4}
+    assert flows.calls() == ["shifted"]
+    assert dr.execute(["shifted"], inputs={"x": 1, "k": 4}) == {"shifted": 5}
+    assert flows.calls() == ["shifted"]
+
+
+def test_a_failing_node_is_logged_and_stores_nothing(flows, tmp_path):
+    module = flows.module(CHAIN.replace("return a * 2", 'raise ValueError("b broke")'))
+    dr = build(module, tmp_path / "cache")
+    with pytest.raises(ValueError, match="b broke"):
+        dr.execute(["c"], inputs={"x": 1})
+    events = dr.cache.logs(run_id=dr.cache.last_run_id, level="debug")["b"]
+    assert CachingEventType.FAILED_EXECUTION in [e.event_type for e in events]
+    assert [e.node_name for e in dr.cache.metadata_store.entries()] == ["a"]
