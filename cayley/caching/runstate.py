@@ -19,6 +19,8 @@ from cayley.caching.stores.memory import InMemoryResultStore
 
 __all__ = ["NodeInfo", "RunState", "WorkerReport"]
 
+_SHIPPED_ENTRIES = 20_000
+
 
 @dataclass(slots=True)
 class NodeInfo:
@@ -136,16 +138,21 @@ class RunState:
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def for_worker(self) -> RunState:
-        """A fresh state with the run's settings, for a worker copy of the adapter."""
+        """A fresh state with the run's settings, for a worker copy of the adapter.
+
+        The prefetched entries travel along unless there are many: then workers ask the
+        metadata store key by key rather than receive megabytes with every template.
+        """
+        small = len(self.known) <= _SHIPPED_ENTRIES
         return RunState(
             self.run_id,
             self.path,
             self.outputs,
             self.lazy,
             RunLog(self.run_id),
-            self.known,
-            self.known_complete,
-            self.recent,
+            self.known if small else {},
+            self.known_complete and small,
+            self.recent if small else set(),
         )
 
     def merge(self, report: WorkerReport) -> None:
