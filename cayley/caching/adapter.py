@@ -31,7 +31,7 @@ from cayley.caching.events import CachingBehavior, CachingEventType, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError, combine
 from cayley.caching.hashing import digest
 from cayley.caching.history import RunHistory
-from cayley.caching.runstate import NodeInfo, RunState, WorkerReport
+from cayley.caching.runstate import NodeInfo, RunState, WorkerReport, record
 from cayley.caching.stores.base import (
     CorruptResultError,
     MetadataRecord,
@@ -284,12 +284,14 @@ class CacheAdapter(
             if behavior is CachingBehavior.DISABLE:
                 return self._finish(run, info, node_, None, result, task_id, store=False)
             return result
-        key, reason = self._cache_key(info, node_, kwargs)
+        key, reason = self._cache_key(info, name, kwargs)
         if key is not None:
-            run.record(run.cache_keys, name, task_id, key)
-            run.log.add("adapter", _SET_CACHE_KEY, name, task_id, value=key)
+            record(run.cache_keys, name, task_id, key)
+            run.log.events.append(
+                (time.time(), "adapter", _SET_CACHE_KEY, name, task_id, None, key)
+            )
             if behavior is CachingBehavior.DEFAULT:
-                hit = self._lookup(run, info, node_, kwargs, key, task_id)
+                hit = self._lookup(run, info, name, node_, kwargs, key, task_id)
                 if hit is not _MISS:
                     return hit
                 reason = "no stored result for this cache key"
@@ -299,20 +301,28 @@ class CacheAdapter(
         return self._execute(run, info, node_, kwargs, key, task_id)
 
     def _lookup(
-        self, run: RunState, info: NodeInfo, node_: Any, kwargs: dict, key: str, task_id: str | None
+        self,
+        run: RunState,
+        info: NodeInfo,
+        name: str,
+        node_: Any,
+        kwargs: dict,
+        key: str,
+        task_id: str | None,
     ) -> Any:
-        name = node_.name
         version = run.known.get(key)
         if version is None and not run.known_complete:
             version = self.metadata_store.get(key)
         if version is None:
             return _MISS
-        run.record(run.data_versions, name, task_id, version)
+        record(run.data_versions, name, task_id, version)
         if key not in run.recent:
             run.touched.append(key)
-        if run.lazy and name not in run.outputs and not (info.expander or info.coroutine):
+        if run.lazy and info.deferrable and name not in run.outputs:
             # Not read now: if it turns out unreadable when a node needs it, it is recomputed.
-            run.log.add("result_store", _GET, name, task_id, "hit", version)
+            run.log.events.append(
+                (time.time(), "result_store", _GET, name, task_id, "hit", version)
+            )
             return CachedResult(
                 name, version, run.run_id, (self._execute, run, info, node_, kwargs, key, task_id)
             )
@@ -393,7 +403,7 @@ class CacheAdapter(
         except UnfingerprintableError as exc:
             run.log.add("adapter", _UNHASHABLE_DATA_VERSION, name, task_id, str(exc))
             return result
-        run.record(run.data_versions, name, task_id, version)
+        record(run.data_versions, name, task_id, version)
         if not store or key is None:
             return result
         try:
@@ -402,17 +412,17 @@ class CacheAdapter(
             run.log.add("result_store", _FAILED_STORAGE, name, task_id, str(exc))
             run.warn(f"cayley cache: could not store the result of node {name!r}: {exc}")
             return result
-        record = MetadataRecord(key, version, name, info.code_version or "", run.run_id, task_id)
+        entry = MetadataRecord(key, version, name, info.code_version or "", run.run_id, task_id)
         run.log.add("result_store", _SET_RESULT, name, task_id, value=version)
-        self._add_record(run, record)
+        self._add_record(run, entry)
         return result
 
     # ---- keys and values --------------------------------------------------------------------
-    def _cache_key(self, info: NodeInfo, node_: Any, kwargs: dict) -> tuple[str | None, str]:
+    def _cache_key(self, info: NodeInfo, name: str, kwargs: dict) -> tuple[str | None, str]:
         """The node's cache key, or None and the reason it cannot have one."""
         if info.code_version is None:
             return None, f"its code cannot be versioned: {info.code_error}"
-        parts = [node_.name, info.code_version]
+        parts = [name, info.code_version]
         memo = self._memo
         defaults = info.defaults
         names = sorted(kwargs.keys() | defaults.keys()) if defaults else sorted(kwargs)

@@ -17,9 +17,20 @@ from cayley.caching.fingerprinting import UnfingerprintableError, data_version
 from cayley.caching.stores.base import MetadataRecord, MetadataStore, ResultStore
 from cayley.caching.stores.memory import InMemoryResultStore
 
-__all__ = ["NodeInfo", "RunState", "WorkerReport"]
+__all__ = ["NodeInfo", "RunState", "WorkerReport", "record"]
 
 _SHIPPED_ENTRIES = 20_000
+
+
+def record(table: dict[str, Any], name: str, task_id: str | None, value: str) -> None:
+    """Sets ``table[name]`` (``table[name][task_id]`` inside tasks)."""
+    if task_id is None:
+        table[name] = value
+        return
+    per_task = table.get(name)
+    if per_task.__class__ is not dict:
+        per_task = table[name] = {}
+    per_task[task_id] = value
 
 
 @dataclass(slots=True)
@@ -32,8 +43,8 @@ class NodeInfo:
     ignored: frozenset[str]  # dependencies with the IGNORE behaviour
     collect: frozenset[str]  # Collect[...] parameters
     expander: bool
-    coroutine: bool
     defaults: dict[str, str]  # optional parameter -> data version of its default
+    deferrable: bool  # a hit may stay unloaded (not a fan-out's items, not a coroutine)
 
     @classmethod
     def build(
@@ -66,8 +77,8 @@ class NodeInfo:
             ignored=ignored,
             collect=frozenset(node.collect_params),
             expander=node.is_expander,
-            coroutine=inspect.iscoroutinefunction(node.callable),
             defaults=defaults,
+            deferrable=not (node.is_expander or inspect.iscoroutinefunction(node.callable)),
         )
 
     def freshness(self, kwargs: dict[str, Any]) -> Iterable[str]:
@@ -103,17 +114,6 @@ class RunState:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.flushing = threading.Lock()
-
-    @staticmethod
-    def record(table: dict[str, Any], name: str, task_id: str | None, value: str) -> None:
-        """Sets ``table[name]`` (``table[name][task_id]`` inside tasks)."""
-        if task_id is None:
-            table[name] = value
-        else:
-            per_task = table.get(name)
-            if not isinstance(per_task, dict):
-                per_task = table[name] = {}
-            per_task[task_id] = value
 
     def flush(self, metadata: MetadataStore, results: ResultStore) -> None:
         """Writes the results and entries stored so far and marks the hits used."""
@@ -159,9 +159,9 @@ class RunState:
         """Adds what a worker copy recorded."""
         self.log.events.extend(report.events)
         for name, task_id, version in report.data_versions:
-            self.record(self.data_versions, name, task_id, version)
+            record(self.data_versions, name, task_id, version)
         for name, task_id, key in report.cache_keys:
-            self.record(self.cache_keys, name, task_id, key)
+            record(self.cache_keys, name, task_id, key)
         self.touched.extend(report.touched)
 
 
