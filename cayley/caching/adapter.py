@@ -424,25 +424,21 @@ class CacheAdapter(
             return None, f"its code cannot be versioned: {info.code_error}"
         parts = [name, info.code_version]
         memo = self._memo
-        defaults = info.defaults
-        names = sorted(kwargs.keys() | defaults.keys()) if defaults else sorted(kwargs)
-        for param in names:
-            if param in info.ignored:
+        for param, collected, default in info.keyed:
+            value = kwargs.get(param, _MISS)
+            if value is _MISS:  # the default applies: keyed like the same value passed
+                if default is not None:
+                    parts.append(param)
+                    parts.append(default)
                 continue
-            if param not in kwargs:  # the default applies: keyed like the same value passed
-                parts.append(f"{param}={defaults[param]}")
-                continue
-            value = kwargs[param]
             try:
-                if param in info.collect:
-                    version = memo.collected_version(value)
-                else:
-                    version = memo.version_of(value)
+                version = memo.collected_version(value) if collected else memo.version_of(value)
             except UnfingerprintableError as exc:
                 return None, f"argument {param!r} cannot be fingerprinted: {exc}"
-            parts.append(f"{param}={version}")
-        for token in info.freshness(kwargs):
-            parts.append(token)
+            parts.append(param)
+            parts.append(version)
+        if info.loader:
+            parts.extend(info.freshness(kwargs))
         return digest("\x00".join(parts).encode()), ""
 
     def _resolve(self, node_: Any, kwargs: dict) -> dict:

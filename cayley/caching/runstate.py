@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cayley.caching.behaviors import BehaviorSettings
+from cayley.caching.behaviors import LOADER_TAG, BehaviorSettings
 from cayley.caching.code_version import CodeVersioner
 from cayley.caching.events import CachingBehavior, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError, data_version
@@ -40,10 +40,9 @@ class NodeInfo:
     behavior: CachingBehavior
     code_version: str | None
     code_error: str | None
-    ignored: frozenset[str]  # dependencies with the IGNORE behaviour
-    collect: frozenset[str]  # Collect[...] parameters
     expander: bool
-    defaults: dict[str, str]  # optional parameter -> data version of its default
+    keyed: tuple[tuple[str, bool, str | None], ...]  # (parameter, collected?, default version)
+    loader: bool  # reads data from outside: its freshness enters the key
     deferrable: bool  # a hit may stay unloaded (not a fan-out's items, not a coroutine)
 
     @classmethod
@@ -70,14 +69,18 @@ class NodeInfo:
                 defaults[param] = data_version(default)
             except UnfingerprintableError:
                 pass  # keyed by its absence; the default is part of the code version anyway
+        keyed = tuple(
+            (param, param in node.collect_params, defaults.get(param))
+            for param in sorted(node.input_types)
+            if param not in ignored
+        )
         return cls(
             behavior=behavior,
             code_version=code_version,
             code_error=code_error,
-            ignored=ignored,
-            collect=frozenset(node.collect_params),
             expander=node.is_expander,
-            defaults=defaults,
+            keyed=keyed,
+            loader=bool(node.tags.get(LOADER_TAG)),
             deferrable=not (node.is_expander or inspect.iscoroutinefunction(node.callable)),
         )
 

@@ -11,7 +11,6 @@ are written with cloudpickle.
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import re
@@ -23,7 +22,7 @@ from typing import Any
 
 import cloudpickle
 
-from cayley.caching.hashing import new_hasher
+from cayley.caching.hashing import digest, new_hasher
 from cayley.caching.stores.base import (
     CacheDirectoryError,
     CorruptResultError,
@@ -180,15 +179,20 @@ class FileResultStore(ResultStore):
         Small results wait for :meth:`flush`; large ones are written at once.
         """
         target = self._file(data_version)
-        if data_version in self._pending or os.path.exists(target):
+        if data_version in self._pending:
             return
-        if self.inline_bytes:
-            buffer = io.BytesIO()
-            _dump(result, buffer)
-            if buffer.tell() <= self.inline_bytes:
-                with self._lock:
-                    self._pending[data_version] = buffer.getvalue()
-                return
+        buffers: list[pickle.PickleBuffer] = []
+        try:
+            stream: bytes | None = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            stream = None  # cloudpickle below
+        if stream is not None and not buffers and len(stream) <= self.inline_bytes:
+            blob = b"".join((_MAGIC, stream, digest(stream).encode()))
+            with self._lock:
+                self._pending[data_version] = blob
+            return
+        if os.path.exists(target):
+            return
         check_directory(self.path)
         temp = os.path.join(
             self.path,
@@ -196,7 +200,12 @@ class FileResultStore(ResultStore):
         )
         try:
             with open(temp, "wb") as file:
-                _dump(result, file)
+                if stream is not None and not buffers:
+                    file.write(_MAGIC)
+                    file.write(stream)
+                    file.write(digest(stream).encode())
+                else:  # large buffers go straight to the file, uncopied
+                    _dump(result, file)
             os.replace(temp, target)
         except BaseException:
             try:
