@@ -150,8 +150,10 @@ class WorkerPool:
         parent, child = multiprocessing.Pipe(duplex=True)
         inherited: list[int] = []
         if self.context.get_start_method() == "fork":
-            ends = [w.conn for w in self._workers] + [parent, self._wake_read, self._wake_write]
-            inherited = [end.fileno() for end in ends]
+            inherited = [parent.fileno(), *self._driver_fds()]
+            for pool in list(_LIVE_POOLS):
+                if pool is not self:
+                    inherited.extend(pool._driver_fds())
         process = self.context.Process(target=_serve, args=(child, inherited), name="cayley-worker")
         process.start()
         child.close()
@@ -161,9 +163,16 @@ class WorkerPool:
         if self._manager is not None and self._manager is not threading.current_thread():
             self._wake()
 
-    def pids(self) -> list[int]:
-        """The pids of the live workers."""
-        return [w.process.pid for w in self._workers]
+    def _driver_fds(self) -> list[int]:
+        """The file descriptors of this pool's driver side (its pipe ends)."""
+        ends = [w.conn for w in self._workers] + [self._wake_read, self._wake_write]
+        fds = []
+        for end in ends:
+            try:
+                fds.append(end.fileno())
+            except OSError:
+                pass  # already closed
+        return fds
 
     def shutdown(self, terminate: bool = False) -> None:
         """Stops the workers: after their current task, or at once with ``terminate``.
