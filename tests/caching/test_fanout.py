@@ -108,3 +108,23 @@ def test_fan_out_logs_are_per_task(flows, tmp_path):
     assert len(work_tasks) == 2 and all("expand-items" in task for task in work_tasks)
     versions = dr.cache.data_versions[dr.cache.last_run_id]["work"]
     assert isinstance(versions, dict) and len(versions) == 2
+
+
+def test_in_memory_stores_on_processes_receive_what_workers_stored(flows, tmp_path):
+    from cayley.caching.stores import InMemoryMetadataStore, InMemoryResultStore
+
+    module = flows.module(FAN_OUT)
+    metadata, results = InMemoryMetadataStore(), InMemoryResultStore()
+    dr = build(module, tmp_path / "c", "processes", metadata_store=metadata, result_store=results)
+    assert dr.execute(["total"], inputs={"values": [1, 2, 3]}) == {"total": 60}
+    assert sorted(flows.calls()) == ["items", "total", "work-1", "work-2", "work-3"]
+    assert sorted(e.node_name for e in metadata.entries()) == [
+        "items",
+        "total",
+        "work",
+        "work",
+        "work",
+    ]
+    assert dr.execute(["total"], inputs={"values": [1, 2, 3]}) == {"total": 60}
+    assert flows.calls() == []
+    assert not (tmp_path / "c" / "results").exists()
