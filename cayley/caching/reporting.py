@@ -124,10 +124,11 @@ def prune(
     max_bytes: int | None = None,
 ) -> PruneReport:
     """Removes entries unused for ``older_than`` and the results nobody refers to any more;
-    then, with ``max_bytes``, the least recently used results until they fit.
+    then, with ``max_bytes``, the least recently used results until they fit. Entries whose
+    result is gone are removed too.
 
-    Results written in the last few minutes are kept even if unreferenced: another process
-    may be recording them right now.
+    Results (and entries) written in the last few minutes are kept even if unreferenced:
+    another process may be recording them right now.
     """
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
         raise ValueError(f"max_bytes must be a non-negative integer, got {max_bytes!r}")
@@ -137,11 +138,18 @@ def prune(
     if older_than is not None:
         cutoff = now - _seconds(older_than)
         doomed = {e.cache_key for e in entries if e.last_used < cutoff}
+    sizes = results.sizes()
+    stored = {s.data_version for s in sizes}
+    # entries whose result is gone (removed by hand, damaged) only cost a lookup: drop them
+    doomed.update(
+        e.cache_key
+        for e in entries
+        if e.data_version not in stored and now - e.created > ORPHAN_GRACE_SECONDS
+    )
     kept = [e for e in entries if e.cache_key not in doomed]
     last_used: dict[str, float] = {}
     for e in kept:
         last_used[e.data_version] = max(last_used.get(e.data_version, 0.0), e.last_used)
-    sizes = results.sizes()
     removed_versions = set()
     freed = 0
     for stored in sizes:

@@ -153,3 +153,27 @@ def test_async_driver(flows, tmp_path):
 
     assert asyncio.run(run()) == ({"both": 9}, {"both": 9}, {"both": 13})
     assert flows.calls() == ["fetched", "plus", "both", "fetched", "plus", "both"]
+
+
+def test_prune_removes_orphans_and_entries_without_results(flows, tmp_path):
+    import os
+
+    from cayley.caching.stores import MetadataRecord
+
+    dr = build(flows.module(FLOW), tmp_path / "c")
+    dr.execute(["size"], inputs={"n": 100_000})
+    store, metadata = dr.cache.result_store, dr.cache.metadata_store
+    old = time.time() - 3600
+    orphan, fresh_orphan = "ab" * 16, "cd" * 16
+    for version in (orphan, fresh_orphan):
+        store.set(version, b"y" * 100_000)
+    os.utime(tmp_path / "c" / "results" / orphan, (old, old))
+    metadata.set_many([MetadataRecord("k" * 32, "ef" * 16, "size", "code", "r", None, old, old)])
+    report = dr.cache.prune()
+    versions = {s.data_version for s in store.sizes()}
+    assert orphan not in versions and fresh_orphan in versions  # recent files are kept
+    assert metadata.get("k" * 32) is None
+    assert report.results_removed == 1 and report.entries_removed == 1
+    flows.calls()
+    dr.execute(["size"], inputs={"n": 100_000})
+    assert flows.calls() == []  # what runs use is untouched
