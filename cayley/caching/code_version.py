@@ -174,6 +174,14 @@ class CodeVersioner:
         self._namespaces: dict[int, tuple[dict[str, Any], list[types.ModuleType]]] = {}
         self._files: dict[str, dict[int, ast.AST]] = {}
 
+    def __len__(self) -> int:
+        """How many versions are memoised."""
+        return len(self._memo)
+
+    def forget(self) -> None:
+        """Drops the memoised versions (and the functions they keep alive)."""
+        self._memo.clear()
+
     # ---- scope -----------------------------------------------------------------------------
     def in_project(self, module_name: str | None) -> bool:
         """Whether ``module_name`` is one of the dataflow's modules or a module beside them."""

@@ -31,6 +31,7 @@ __all__ = ["UnfingerprintableError", "data_version"]
 _PROTOCOL = 5
 _EXACT = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _SET_OPCODES = (pickle.EMPTY_SET, pickle.FROZENSET)
+_MAX_REMEMBERED_FUNCTIONS = 4096
 _FLAT_ARROW = ("is_boolean", "is_integer", "is_floating", "is_temporal", "is_decimal")
 
 
@@ -74,7 +75,10 @@ class _Sink:
 def _function_version(fn: Any) -> str:
     from cayley.caching.code_version import CodeVersioner
 
-    return _VERSIONER.get(CodeVersioner).function_version(fn)
+    versioner = _VERSIONER.get(CodeVersioner)
+    if len(versioner) > _MAX_REMEMBERED_FUNCTIONS:  # values made afresh every run (lambdas)
+        versioner.forget()
+    return versioner.function_version(fn)
 
 
 class _Lazy:
