@@ -99,7 +99,7 @@ class FunctionGraph:
                         continue
                     if name in nodes and not allow_module_overrides:
                         raise GraphError(
-                            f"Cannot define function {name} more than once: it is defined in "
+                            f"Cannot define function {name} more than once. It is defined in "
                             f"module {origin_of[name]} and again in module {module.__name__}. "
                             "Rename one, or use Builder().allow_module_overrides() to let the "
                             "later module win."
