@@ -356,7 +356,7 @@ class AsyncDriver(Driver):
                 "pre_graph_execute",
                 run_id=run_id,
                 graph=self.graph,
-                final_vars=list(plan.outputs) if plan else _output_names(final_vars, self.graph),
+                final_vars=_output_names(final_vars, self.graph),
                 inputs=inputs or {},
                 overrides=overrides or {},
                 execution_path=plan.execution_path if plan else [],
@@ -366,6 +366,7 @@ class AsyncDriver(Driver):
                 raise rejected
             assert plan is not None
             result: Any = await self._run_plan(plan, constants, run_id)
+            result = self._with_passed_inputs(final_vars, result, constants)
             build = adapters.do_build_result
             if build_result and build is not None:
                 result = await _call_method(build, outputs=result)

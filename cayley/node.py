@@ -15,7 +15,7 @@ from typing import Any
 
 from cayley import htypes
 
-__all__ = ["DependencyType", "Node", "NodeType", "matches_query"]
+__all__ = ["DependencyType", "Node", "NodeType", "matches_query", "validate_tag_filter"]
 
 
 class NodeType(enum.Enum):
@@ -404,6 +404,20 @@ def _input_types_from_signature(fn: Callable[..., Any]) -> dict[str, tuple[Any, 
             continue
         result[pname] = (hints.get(pname, Any), DependencyType.from_parameter(param))
     return result
+
+
+def validate_tag_filter(query: Mapping[str, Any]) -> None:
+    """Raises ValueError unless every value of a tag filter is a string, a non-empty list
+    (tuple, set) of strings, or None."""
+    for key, wanted in query.items():
+        if wanted is None or isinstance(wanted, str):
+            continue
+        if isinstance(wanted, (list, tuple, set, frozenset)) and wanted:
+            continue
+        raise ValueError(
+            f"Tag filter values must be a string, a list of strings or None, and a list may "
+            f"not be empty; got {wanted!r} ({type(wanted).__name__}) for tag {key!r}."
+        )
 
 
 def matches_query(tags: Mapping[str, Any], query: Mapping[str, Any]) -> bool:
