@@ -169,7 +169,8 @@ class LoggingAdapter(
         self.logger = ContextLogger(base, extra={})
         self._lock = threading.Lock()
         self._runs: dict[str, _RunLog] = {}
-        self._started: dict[tuple[str, str | None, str | None], float] = {}
+        # (run id, what started, task id, node name) -> when it started
+        self._started: dict[tuple[str, str, str | None, str | None], float] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles the logger only; a copy starts with no runs in progress."""
@@ -187,13 +188,15 @@ class LoggingAdapter(
         with self._lock:
             return self._runs.get(run_id)
 
-    def _start(self, *key: str | None) -> None:
+    def _start(self, run_id: str, what: str, task_id: str | None, node: str | None) -> None:
         with self._lock:
-            self._started[key] = time.perf_counter()  # type: ignore[index]
+            self._started[(run_id, what, task_id, node)] = time.perf_counter()
 
-    def _elapsed(self, *key: str | None) -> float | None:
+    def _elapsed(
+        self, run_id: str, what: str, task_id: str | None, node: str | None
+    ) -> float | None:
         with self._lock:
-            started = self._started.pop(key, None)  # type: ignore[arg-type]
+            started = self._started.pop((run_id, what, task_id, node), None)
         return None if started is None else time.perf_counter() - started
 
     def _first_report(self, run_id: str, error: BaseException | None) -> bool:
@@ -281,6 +284,9 @@ class LoggingAdapter(
             )
         with self._lock:
             self._runs.pop(run_id, None)
+            # tasks cancelled by a failure never report back: forget what they started
+            for key in [k for k in self._started if k[0] == run_id]:
+                del self._started[key]
 
     # ---- TaskGroupingHook -----------------------------------------------------------------
     def run_after_task_grouping(
@@ -314,7 +320,7 @@ class LoggingAdapter(
         **future_kwargs: Any,
     ) -> None:
         """Logs that a task is handed to its executor (``DEBUG``)."""
-        self._start(run_id, task_id, "submitted")
+        self._start(run_id, "submission", task_id, None)
         extra = {
             "override_context": _LoggingContext(graph=run_id, task=task_id),
             **self._fields(run_id, task_id, spawning_task_id=spawning_task_id),
@@ -338,7 +344,7 @@ class LoggingAdapter(
         **future_kwargs: Any,
     ) -> None:
         """Logs the start of a task and its nodes (``DEBUG``); runs where the task runs."""
-        self._start(run_id, task_id, "executed")
+        self._start(run_id, "task", task_id, None)
         _context.set(_LoggingContext(graph=run_id, task=task_id))
         if self._provided(run_id, task_id):
             return
@@ -363,7 +369,7 @@ class LoggingAdapter(
         **future_kwargs: Any,
     ) -> None:
         """Logs the end of a task (``DEBUG``, ``ERROR`` on failure); runs where the task runs."""
-        duration = self._elapsed(run_id, task_id, "executed")
+        duration = self._elapsed(run_id, "task", task_id, None)
         _context.set(_LoggingContext(graph=run_id))
         if self._provided(run_id, task_id):
             return
@@ -392,7 +398,7 @@ class LoggingAdapter(
     ) -> None:
         """Logs a task's result arriving back on the driver (``INFO``); a failure is logged
         here (``ERROR``) only if no other message of this process reported it."""
-        duration = self._elapsed(run_id, task_id, "submitted")
+        duration = self._elapsed(run_id, "submission", task_id, None)
         _context.set(_LoggingContext(graph=run_id))
         extra = {
             "override_context": _LoggingContext(graph=run_id, task=task_id),
@@ -418,7 +424,7 @@ class LoggingAdapter(
         **future_kwargs: Any,
     ) -> None:
         """Logs the start of a node and the names of its inputs (``DEBUG``)."""
-        self._start(run_id, task_id, node_name)
+        self._start(run_id, "node", task_id, node_name)
         _context.set(_LoggingContext(graph=run_id, task=task_id, node=node_name))
         extra = self._fields(run_id, task_id, node_name)
         if node_kwargs:
@@ -444,7 +450,7 @@ class LoggingAdapter(
     ) -> None:
         """Logs the end of a node (``INFO``; ``DEBUG`` inside tasks); a failure is ``ERROR``
         with the traceback."""
-        duration = self._elapsed(run_id, task_id, node_name)
+        duration = self._elapsed(run_id, "node", task_id, node_name)
         _context.set(_LoggingContext(graph=run_id, task=task_id))
         extra = {
             "override_context": _LoggingContext(graph=run_id, task=task_id, node=node_name),
@@ -493,7 +499,7 @@ class AsyncLoggingAdapter(GraphExecutionHook, BasePreNodeExecute, BasePostNodeEx
     ) -> None:
         """Logs that a node is about to run, with the names of its inputs (``DEBUG``)."""
         impl = self._impl
-        impl._start(run_id, task_id, node_.name)
+        impl._start(run_id, "node", task_id, node_.name)
         _context.set(_LoggingContext(graph=run_id, task=task_id, node=node_.name))
         extra = impl._fields(run_id, task_id, node_.name)
         if kwargs:
