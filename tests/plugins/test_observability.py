@@ -317,7 +317,8 @@ def test_rich_dynamic_failure_stops_the_display() -> None:
     assert not bar.progress.live.is_started
     lines = _lines(out)
     assert lines[0] == "Running: 1/3"
-    assert re.fullmatch(r"Collecting: items \d+/20", lines[1])
+    # The run stops at the failing item, possibly before the generator is exhausted.
+    assert re.fullmatch(r"Collecting: items \d+/(20|\?)", lines[1])
 
 
 def test_rich_empty_fan_out() -> None:
