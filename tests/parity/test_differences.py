@@ -159,6 +159,16 @@ def test_inputs_naming_a_computed_node_are_ignored_with_a_warning() -> None:
         assert bool(shadowing) is (lib is CAYLEY)
 
 
+def test_overrides_naming_no_node_warn_with_close_matches() -> None:
+    for lib in (HAMILTON, CAYLEY):
+        dr = _builder(lib, *_chain(lib)).build()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert dr.execute(["c"], inputs={"a": 1}, overrides={"bb": 100}) == {"c": 4}
+        hints = [w for w in caught if "'bb'" in str(w.message) and "'b'" in str(w.message)]
+        assert bool(hints) is (lib is CAYLEY)
+
+
 def test_a_non_string_source_is_rejected_when_the_graph_is_built() -> None:
     for lib in (HAMILTON, CAYLEY):
         fm = lib.function_modifiers
