@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 import sys
 import textwrap
 import types
@@ -16,27 +17,64 @@ def _fresh_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
+def _copy_function(fn: types.FunctionType, module_name: str) -> types.FunctionType:
+    """A copy of ``fn`` that belongs to ``module_name``; ``fn`` itself is left untouched."""
+    copied = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    copied.__kwdefaults__ = dict(fn.__kwdefaults__) if fn.__kwdefaults__ else None
+    copied.__dict__.update(fn.__dict__)  # decorators recorded on the function come along
+    copied.__annotations__ = dict(fn.__annotations__)
+    copied.__doc__ = fn.__doc__
+    copied.__qualname__ = fn.__qualname__
+    copied.__module__ = module_name
+    return copied
+
+
 def create_temporary_module(
     *functions: Callable[..., Any], module_name: str | None = None
 ) -> types.ModuleType:
-    """A new module holding ``functions``, as if they had been defined in it.
+    """A new module holding copies of ``functions``, as if they had been defined in it.
 
-    The module is registered in ``sys.modules`` so the functions look like they were
-    defined there; their ``__module__`` is rewritten accordingly.
+    The module is registered in ``sys.modules``. The functions are copied, so the originals
+    keep their ``__module__``. Raises ValueError for a function whose name starts with ``_``
+    (such functions never become nodes), for two functions of one name, and for a
+    ``module_name`` that is already taken.
     """
     name = module_name or _fresh_name("temporary_module")
+    if name in sys.modules:
+        raise ValueError(
+            f"A module named {name!r} already exists; pass another module_name (or none)."
+        )
     module = types.ModuleType(name)
     for fn in functions:
-        fn.__module__ = name
-        setattr(module, fn.__name__, fn)
+        fn_name = getattr(fn, "__name__", repr(fn))
+        if not isinstance(fn, types.FunctionType):
+            raise ValueError(f"{fn_name} is not a function; only functions become nodes.")
+        if fn_name.startswith("_"):
+            raise ValueError(
+                f"Function {fn_name} starts with '_': such functions are helpers and never "
+                "become nodes, so a temporary module cannot hold them. Rename it, or call it "
+                "from a public function."
+            )
+        if hasattr(module, fn_name):
+            raise ValueError(f"Two functions are named {fn_name}; give each a distinct name.")
+        setattr(module, fn_name, _copy_function(fn, name))
     sys.modules[name] = module
     return module
 
 
 def module_from_source(source: str, module_name: str | None = None) -> types.ModuleType:
-    """Execute ``source`` as a new module (registered in ``sys.modules``) and return it."""
+    """Execute ``source`` as a new module (registered in ``sys.modules``) and return it.
+
+    The source is dedented first and registered with :mod:`linecache`, so tracebacks show
+    its lines and :func:`inspect.getsource` works on its functions.
+    """
     name = module_name or _fresh_name("source_module")
+    text = textwrap.dedent(source)
+    filename = f"<{name}>"
     module = types.ModuleType(name)
     sys.modules[name] = module
-    exec(compile(textwrap.dedent(source), f"<{name}>", "exec", dont_inherit=True), module.__dict__)
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    exec(compile(text, filename, "exec", dont_inherit=True), module.__dict__)
     return module

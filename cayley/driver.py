@@ -277,13 +277,29 @@ class Driver(VisualizationMixin):
             self._warn_unknown_overrides(overrides)
         values = self._combine_inputs(inputs)
         self._warn_shadowed_inputs(inputs)
+        # A value passed in ``inputs`` may be requested even if no node has its name (as in
+        # Hamilton): it is handed back as given, next to the plan's outputs.
+        passed = [o for o in outputs if o not in self.graph.nodes and o in values]
+        if passed:
+            outputs = [o for o in outputs if o not in passed]
         provided = [k for k in values if k in self.graph.nodes and self.graph.nodes[k].user_defined]
         plan = self._plan_for(outputs, provided, list(overrides))
         self._check_inputs(plan, values, overrides)
         constants = {}
         for name in plan.constants:
             constants[name] = overrides[name] if name in overrides else values[name]
+        for name in passed:
+            constants[name] = values[name]
         return plan, constants
+
+    def _with_passed_inputs(
+        self, final_vars: Sequence[Any], result: dict[str, Any], constants: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The plan's ``result`` with the requested inputs that are no node, in request order."""
+        outputs = _output_names(final_vars, self.graph)
+        if all(name in result for name in outputs):
+            return result
+        return {name: result[name] if name in result else constants[name] for name in outputs}
 
     def _execute_raw(
         self,
@@ -310,7 +326,7 @@ class Driver(VisualizationMixin):
                 pre,
                 run_id=run_id,
                 graph=self.graph,
-                final_vars=list(plan.outputs) if plan else _output_names(final_vars, self.graph),
+                final_vars=_output_names(final_vars, self.graph),
                 inputs=inputs or {},
                 overrides=overrides or {},
                 execution_path=plan.execution_path if plan else [],
@@ -327,6 +343,7 @@ class Driver(VisualizationMixin):
                 self._run_adapters,
                 label_tasks=self._dynamic and (adapters.has_node_hooks or adapters.has_task_hooks),
             )
+            result = self._with_passed_inputs(final_vars, result, constants)
             build = adapters.do_build_result
             if build_result and build is not None:
                 result = call_method(build, outputs=result)
@@ -395,12 +412,17 @@ class Driver(VisualizationMixin):
     def list_available_variables(
         self, *, tag_filter: dict[str, str | list[str] | None] | None = None
     ) -> list[HamiltonNode]:
-        """Every node (inputs and config keys included), optionally filtered by tags."""
-        from cayley.node import matches_query
+        """Every node (inputs and config keys included), optionally filtered by tags.
+
+        ``tag_filter`` values are a string, a non-empty list of strings (any matches) or None
+        (the tag is present); anything else raises ValueError.
+        """
+        from cayley.node import matches_query, validate_tag_filter
 
         nodes = self.hamilton_graph.nodes
         if tag_filter is None:
             return list(nodes)
+        validate_tag_filter(tag_filter)
         return [n for n in nodes if matches_query(n.tags, tag_filter)]
 
     def what_is_upstream_of(self, *node_names: str) -> list[HamiltonNode]:
