@@ -1,0 +1,63 @@
+"""Dataflows the tracking tests record (importable by name, so worker processes get them)."""
+
+from __future__ import annotations
+
+import threading
+
+from cayley.function_modifiers import tag
+from cayley.htypes import Collect, Parallelizable
+
+#: Opened by the live-update tests to let ``waiting`` finish.
+GATE = threading.Event()
+
+
+def doubled(x: int) -> int:
+    """Twice x."""
+    return 2 * x
+
+
+@tag(owner="data")
+def shown(doubled: int, fail: bool) -> str:
+    """Doubled, as text."""
+    if fail:
+        raise ValueError(f"cannot show {doubled}")
+    return f"<{doubled}>"
+
+
+def exclaimed(shown: str) -> str:
+    """Shown, louder."""
+    return shown + "!"
+
+
+def items(n: int) -> Parallelizable[int]:
+    """0 .. n - 1, one item each."""
+    yield from range(n)
+
+
+def squared(items: int, bad_item: int) -> int:
+    """The item squared; fails for ``bad_item``."""
+    if items == bad_item:
+        raise ValueError(f"item {items} is bad")
+    return items * items
+
+
+def labelled(squared: int) -> str:
+    """The square as text."""
+    return f"#{squared}"
+
+
+def joined(labelled: Collect[str]) -> str:
+    """Every label, in item order."""
+    return ",".join(labelled)
+
+
+def waiting(start: int) -> int:
+    """Waits until the test opens GATE."""
+    if not GATE.wait(30):
+        raise TimeoutError("GATE was never opened")
+    return start + 1
+
+
+def after_wait(waiting: int) -> int:
+    """Runs once ``waiting`` is done."""
+    return waiting * 10
