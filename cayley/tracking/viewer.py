@@ -157,7 +157,7 @@ def create_app(path: str | os.PathLike[str], should_stop: Callable[[], bool] = b
         async def stream() -> AsyncIterator[str]:
             last = await to_thread.run_sync(store.changes_token)
             quiet = 0.0
-            yield sse("runs", {})
+            yield ": connected\n\n"
             while not should_stop():
                 await asyncio.sleep(4 * _POLL_S)
                 quiet += 4 * _POLL_S
