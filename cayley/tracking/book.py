@@ -74,9 +74,10 @@ class RunBook:
         host: str,
         pid: int,
         describe: Describer,
-        item_detail_limit: int = 500,
-        failed_item_limit: int = 1000,
-        span_limit: int = 1000,
+        *,
+        item_detail_limit: int,
+        failed_item_limit: int,
+        span_limit: int,
     ) -> None:
         self.host = host
         self.pid = pid

@@ -73,9 +73,9 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
         path: str | os.PathLike[str] = ".cayley/runs.db",
         project: str = "default",
         *,
-        item_detail_limit: int = 1000,
-        failed_item_limit: int = 1000,
-        span_limit: int = 5000,
+        item_detail_limit: int = 100,
+        failed_item_limit: int = 100,
+        span_limit: int = 500,
         flush_timeout: float = 30.0,
     ) -> None:
         if not isinstance(project, str) or not project:
