@@ -69,23 +69,32 @@ class RunStore:
         self, project: str | None = None, status: str | None = None, limit: int = 500
     ) -> list[dict[str, Any]]:
         """Runs, newest first, optionally of one project and with one status."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if project:
             clauses.append("project = ?")
             params.append(project)
+        stale = time.time() - STALE_AFTER_S  # running runs without a heartbeat since: failed
+        if status == "success":
+            clauses.append("status = 'success'")
+        elif status == "running":
+            clauses.append("status = 'running' AND heartbeat >= ?")
+            params.append(stale)
+        elif status == "failed":
+            clauses.append("(status = 'failed' OR (status = 'running' AND heartbeat < ?))")
+            params.append(stale)
+        elif status:
+            raise ValueError(f"status must be running, success or failed; got {status!r}")
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._connect() as connection:
             if connection is None:
                 return []
             rows = connection.execute(
                 f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started DESC LIMIT ?",
-                (*params, limit if not status else limit * 4),
+                (*params, limit),
             ).fetchall()
         now = time.time()
-        runs = [_run_summary(row, now)[0] for row in rows]
-        if status:
-            runs = [run for run in runs if run["status"] == status][:limit]
-        return runs
+        return [_run_summary(row, now)[0] for row in rows]
 
     def projects(self) -> list[str]:
         """The projects that have runs, sorted."""

@@ -127,7 +127,8 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
         self._reset()
 
     # ---- the writer ----------------------------------------------------------------------
-    def _ensure_writer(self) -> Any:
+    def _writer_for_process(self) -> Any:
+        """This process's writer (created, not started, on first use in a process)."""
         pid = os.getpid()
         writer = self._writer
         if writer is None or self._writer_pid != pid:
@@ -142,7 +143,6 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
                     self._writer = Writer(self.path, self._events, describe_graph, **self.limits)
                     self._writer_pid = pid
             writer = self._writer
-        writer.ensure_running()
         return writer
 
     def flush(self) -> None:
@@ -176,7 +176,7 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
         **future_kwargs: Any,
     ) -> None:
         """Records the start of a run."""
-        self._ensure_writer()
+        writer = self._writer_for_process()
         info = RunInfo(
             project=self.project,
             graph=graph,
@@ -188,6 +188,7 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
             pid=os.getpid(),
         )
         self._emit((RUN_START, run_id, _now(), info))
+        writer.ensure_running()  # after recording: a writer about to stop sees the event
 
     def post_graph_execute(
         self,

@@ -127,7 +127,7 @@ class Writer:
     def ensure_running(self) -> None:
         """Starts the thread unless it is running."""
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._loop, name="cayley-run-tracker", daemon=True
                 )
@@ -218,7 +218,7 @@ class Writer:
                 if connection is None:
                     connection = schema.connect(self.path)
                 store(connection, batch)
-            except (sqlite3.Error, OSError, schema.StoreVersionError) as exc:
+            except Exception as exc:  # any failure to store: retry, then drop with a warning
                 error = exc
                 self._pending[0] = (batch, attempts + 1)
                 if attempts + 1 >= _RETRIES:

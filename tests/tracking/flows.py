@@ -61,3 +61,29 @@ def waiting(start: int) -> int:
 def after_wait(waiting: int) -> int:
     """Runs once ``waiting`` is done."""
     return waiting * 10
+
+
+def groups(n_groups: int) -> Parallelizable[int]:
+    """The outer fan-out: one item per group."""
+    yield from range(n_groups)
+
+
+def members(groups: int) -> Parallelizable[tuple]:
+    """The inner fan-out: group g has g + 1 members."""
+    for member in range(groups + 1):
+        yield (groups, member)
+
+
+def code(members: tuple) -> int:
+    """A member's code."""
+    return members[0] * 10 + members[1]
+
+
+def group_sum(code: Collect[int]) -> int:
+    """The codes of one group, summed."""
+    return sum(code)
+
+
+def grand_total(group_sum: Collect[int]) -> int:
+    """Every group's sum, summed."""
+    return sum(group_sum)

@@ -187,6 +187,10 @@ def test_a_run_whose_process_stopped_recording_is_reported_failed(client, store_
         assert run["error"]["type"] == "Abandoned"
         assert f"process {os.getpid()}" in run["error"]["message"]
         assert nodes_of(run)["doubled"]["status"] == "skipped"
+        listed = client.get("/api/runs", params={"project": "abandoned", "status": "failed"})
+        assert [r["run_id"] for r in listed.json()] == ["abandoned-1"]
+        running = client.get("/api/runs", params={"project": "abandoned", "status": "running"})
+        assert running.json() == []
     finally:
         tracker.post_graph_execute(
             run_id="abandoned-1", graph=dr.graph, success=True, error=None, results={}
