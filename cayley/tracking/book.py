@@ -2,22 +2,22 @@
 
 :class:`RunBook` keeps the state of every run in progress (nodes, fan-out items, timeline
 spans, workers) and hands out, on each :meth:`RunBook.changes`, the rows that changed
-since the previous call. It does no I/O: the writer thread stores what it returns.
+since the previous call. It does no I/O: the writer stores what it returns.
 
 Fan-outs are summarised so that the store stays small however many items run. Each node
 inside a block keeps item counts, the minimum, maximum and total of the items' durations
-and a histogram of them (see :mod:`cayley.tracking.state`). Only the first ``item_detail_limit``
-successful and the first ``failed_item_limit`` failed items of each node are stored one by
-one, and only the first ``span_limit`` tasks of a run are drawn on its timeline; per-worker
-totals (calls, busy time) count every call.
+and a histogram of them (see :mod:`cayley.tracking.state`). Only the first
+``item_detail_limit`` successful and the first ``failed_item_limit`` failed items of each
+node are kept one by one, and only the first ``span_limit`` tasks of a run are drawn on
+its timeline; per-worker totals (calls, busy time) count every call.
 
-Events of items are folded cheaply: a finished item appends its duration to its node's
-list, and the lists are summarised in bulk when rows are handed out.
+Item events are folded in bulk: the items of one node recorded since the last fold are
+counted and timed with list operations, and only the few that are kept one by one, drawn
+on the timeline or failed are looked at individually.
 """
 
 from __future__ import annotations
 
-import math
 import operator
 import threading
 from collections.abc import Callable
@@ -25,7 +25,6 @@ from itertools import compress
 from typing import Any
 
 from cayley.tracking.events import (
-    FLUSH,
     ITEM_END,
     NODE_END,
     NODE_START,
@@ -33,23 +32,22 @@ from cayley.tracking.events import (
     RUN_END,
     RUN_START,
     ErrorInfo,
-    FlushRequest,
     RunInfo,
     WorkerReport,
 )
 from cayley.tracking.state import (
     Changes,
+    ItemsState,
     NodeState,
     RunState,
     SpanState,
     WorkerState,
-    error_text,
+    details_row,
     item_of_task,
-    node_row,
     run_row,
 )
 
-__all__ = ["RunBook"]
+__all__ = ["Describer", "RunBook"]
 
 _INTERRUPTED = ErrorInfo("Interrupted", "the run ended while this node was running", "")
 
@@ -64,9 +62,9 @@ class RunBook:
         host: the driver's host name (workers on it are named without it).
         pid: the driver's process id.
         describe: describes a run's graph (see :data:`Describer`).
-        item_detail_limit: successful items stored one by one, per node.
-        failed_item_limit: failed items stored one by one, per node.
-        span_limit: timeline spans stored per run.
+        item_detail_limit: successful items kept one by one, per node.
+        failed_item_limit: failed items kept one by one, per node.
+        span_limit: timeline spans kept per run.
     """
 
     def __init__(
@@ -87,8 +85,7 @@ class RunBook:
         self.span_limit = span_limit
         self.runs: dict[str, RunState] = {}
         self._graphs: list[tuple[str, str]] = []
-        self._flushes: list[FlushRequest] = []
-        self._local_workers: dict[threading.Thread, str] = {}
+        self._workers: dict[threading.Thread | str, str] = {}
 
     @property
     def active(self) -> bool:
@@ -102,8 +99,8 @@ class RunBook:
         Item events of different nodes do not depend on each other; only their order
         relative to the other events matters, so groups are folded before any other event.
         """
-        workers = self._local_workers
         groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        workers = self._workers
         for event in events:
             kind = event[0]
             if kind == ITEM_END:
@@ -115,219 +112,118 @@ class RunBook:
                     group.append(event)
                 continue
             if groups:
-                self._fold_groups(groups)
+                self._fold_items(groups)
                 groups = {}
             if kind == NODE_END:
                 _, run_id, name, task_id, when, thread, error = event
-                worker = workers.get(thread) or self._local_worker(thread)
+                worker = workers.get(thread) or self._worker(thread)
                 self._node_end(run_id, name, task_id, when, worker, error)
             elif kind == NODE_START:
                 _, run_id, name, task_id, when, thread = event
-                worker = workers.get(thread) or self._local_worker(thread)
+                worker = workers.get(thread) or self._worker(thread)
                 self._node_start(run_id, name, task_id, when, worker)
+            elif kind == REPORT:
+                self._report(event[1])
+            elif kind == RUN_START:
+                _, run_id, when, info = event
+                self._run_start(run_id, when, info)
+            elif kind == RUN_END:
+                _, run_id, when, error = event
+                self._run_end(run_id, when, error)
             else:
-                self.apply(event)
+                raise ValueError(f"Unknown tracking event kind {kind!r} in {event!r}")
         if groups:
-            self._fold_groups(groups)
+            self._fold_items(groups)
 
-    def _fold_groups(self, groups: dict[tuple[str, str], list[tuple[Any, ...]]]) -> None:
-        for (run_id, name), group in groups.items():
-            self._items_end(run_id, name, group)
-
-    def _items_end(self, run_id: str, name: str, events: list[tuple[Any, ...]]) -> None:
-        """Item events of one node, folded with bulk operations where they allow it."""
-        run = self.runs.get(run_id)
-        if run is None:
-            return
-        node = run.nodes.get(name)
-        local = self._local_worker
-        if node is None or node.block is None or len(events) < 8:
-            for _, _, _, task_id, started, ended, thread, error in events:
-                worker = thread if isinstance(thread, str) else local(thread)
-                self._item_end(run_id, name, task_id, started, ended, worker, error)
-            return
-        starts = [event[4] for event in events]
-        ends = [event[5] for event in events]
-        durations = list(map(operator.sub, ends, starts))
-        threads = [event[6] for event in events]
-        last = max(ends)
-        if threads.count(threads[0]) == len(threads):
-            first = threads[0]
-            self._worker_calls(
-                run, first if isinstance(first, str) else local(first), durations, starts[0], last
-            )
-        else:
-            for thread, started, ended, duration in zip(threads, starts, ends, durations):
-                worker = thread if isinstance(thread, str) else local(thread)
-                self._worker_calls(run, worker, [duration], started, ended)
-        run.dirty_nodes.add(name)
-        node.starts += len(events)
-        if node.started is None:
-            node.started = starts[0]
-            if node.status == "pending":
-                node.status = "running"
-        node.ended = last if node.ended is None else max(node.ended, last)
-        task_ids = [event[3] for event in events]
-        spans = run.spans
-        if run.span_count < self.span_limit:
-            for event in events:
-                self._item_span(run, event)
-        else:
-            found = list(map(spans.get, task_ids))
-            for _, event in compress(zip(found, events), found):
-                self._item_span(run, event)
-        errors = [event[7] for event in events]
-        if errors.count(None) != len(errors) or node.details < self.item_detail_limit:
-            for event, duration in zip(events, durations):
-                _, _, _, task_id, started, _, thread, error = event
-                if error is None and node.details >= self.item_detail_limit:
-                    node.done += 1
-                    node.new_durations.append(duration)
-                    continue
-                worker = thread if isinstance(thread, str) else local(thread)
-                self._item_done(run, node, task_id, started, duration, worker, error)
-        else:
-            node.done += len(events)
-            node.new_durations.extend(durations)
-
-    @staticmethod
-    def _worker_calls(
-        run: RunState, worker: str, durations: list[float], first: float, last: float
-    ) -> None:
-        stats = run.workers.get(worker)
-        if stats is None:
-            stats = run.workers[worker] = WorkerState(first, last)
-        stats.new_durations.extend(durations)
-        if last > stats.last:
-            stats.last = last
-
-    def _item_span(self, run: RunState, event: tuple[Any, ...]) -> None:
-        _, _, name, task_id, started, ended, thread, error = event
-        span = run.spans.get(task_id)
-        if span is None:
-            if run.span_count >= self.span_limit:
-                return
-            item = item_of_task(task_id)
-            worker = thread if isinstance(thread, str) else self._local_worker(thread)
-            span = SpanState(run.span_count, task_id, item[1] if item else name, worker, started)
-            run.span_count += 1
-            run.spans[task_id] = span
-        span.ended = ended
-        if span.status != "failed":
-            span.status = "failed" if error is not None else "success"
-        run.dirty_spans[span.seq] = span
-
-    def apply(self, event: tuple[Any, ...]) -> None:
-        """Folds one event in."""
-        kind = event[0]
-        if kind == ITEM_END:
-            _, run_id, name, task_id, started, ended, thread, error = event
-            worker = self._local_worker(thread)
-            self._item_end(run_id, name, task_id, started, ended, worker, error)
-        elif kind == NODE_END:
-            _, run_id, name, task_id, when, thread, error = event
-            self._node_end(run_id, name, task_id, when, self._local_worker(thread), error)
-        elif kind == NODE_START:
-            _, run_id, name, task_id, when, thread = event
-            self._node_start(run_id, name, task_id, when, self._local_worker(thread))
-        elif kind == REPORT:
-            self._report(event[1])
-        elif kind == RUN_START:
-            _, run_id, when, info = event
-            self._run_start(run_id, when, info)
-        elif kind == RUN_END:
-            _, run_id, when, error = event
-            self._run_end(run_id, when, error)
-        elif kind == FLUSH:
-            self._flushes.append(event[1])
-        else:
-            raise ValueError(f"Unknown tracking event kind {kind!r} in {event!r}")
-
-    def _local_worker(self, thread: threading.Thread) -> str:
-        worker = self._local_workers.get(thread)
-        if worker is None:
-            worker = f"{self.pid}:{thread.name}"
-            self._local_workers[thread] = worker
+    def _worker(self, thread: threading.Thread | str) -> str:
+        """The worker label of a thread of this process; a label from a report as it is."""
+        worker = thread if isinstance(thread, str) else f"{self.pid}:{thread.name}"
+        self._workers[thread] = worker
         return worker
 
     def _report(self, report: WorkerReport) -> None:
+        """A worker copy's events, their thread names turned into worker labels."""
         prefix = f"{report.pid}" if report.host == self.host else f"{report.host}:{report.pid}"
+        events = []
         for event in report.events:
             kind = event[0]
             if kind == ITEM_END:
-                _, run_id, name, task_id, started, ended, thread_name, error = event
-                worker = f"{prefix}:{thread_name}"
-                self._item_end(run_id, name, task_id, started, ended, worker, error)
-            elif kind == NODE_END:
-                _, run_id, name, task_id, when, thread_name, error = event
-                self._node_end(run_id, name, task_id, when, f"{prefix}:{thread_name}", error)
-            elif kind == NODE_START:
-                _, run_id, name, task_id, when, thread_name = event
-                self._node_start(run_id, name, task_id, when, f"{prefix}:{thread_name}")
+                events.append((*event[:6], f"{prefix}:{event[6]}", event[7]))
+            elif kind == NODE_START or kind == NODE_END:
+                events.append((*event[:5], f"{prefix}:{event[5]}", *event[6:]))
+        self.apply_all(events)
 
     def _run_start(self, run_id: str, when: float, info: RunInfo) -> None:
         description = self.describe(info.graph, info.execution_path, info.outputs)
         self._graphs.append((description.graph_id, description.text))
-        nodes = {name: NodeState(name, None, "input") for name in description.inputs}
-        for name in info.execution_path:
-            nodes[name] = NodeState(name, description.blocks.get(name), "pending")
-        run = RunState(run_id, info, when, description.graph_id, nodes, description.collectors)
+        run = RunState(
+            run_id, info, when, description.graph_id, description.blocks, description.collectors
+        )
         run.heartbeat = when
-        run.dirty_nodes.update(nodes)
         self.runs[run_id] = run
 
+    def _run_end(self, run_id: str, when: float, error: ErrorInfo | None) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        run.ended = when
+        run.status = "failed" if error is not None else "success"
+        run.error = error
+        run.dirty_run = True
+        for node in run.nodes.values():
+            items = node.items
+            if items is None:
+                status = {"running": "failed", "pending": "skipped"}.get(node.status, node.status)
+            elif items.failed:
+                status = "failed"
+            elif items.call_started is not None:  # an item without a task id
+                status = "failed"
+            elif items.done or error is None:
+                status = "success"  # its items ran, or the fan-out had none
+            else:
+                status = "skipped"
+            if status == "failed" and node.error is None:
+                node.error = _INTERRUPTED
+            if status != node.status:
+                node.status = status
+                run.dirty_nodes.add(node.name)
+        for span in run.spans.values():
+            if span.status == "running":
+                span.status = "failed" if error is not None else "success"
+                span.ended = span.ended or when
+                run.dirty_spans[span.seq] = span
+
+    # ---- nodes outside fan-outs (and items of drivers without dynamic execution) ----------
     def _node_start(
         self, run_id: str, name: str, task_id: str | None, when: float, worker: str
     ) -> None:
         run = self.runs.get(run_id)
         if run is None:
             return  # a late event of a run already finished and stored
-        node = run.nodes.get(name)
-        if node is None:
-            node = run.nodes[name] = NodeState(name, None, "pending")
-        run.open[(name, task_id, worker)] = when
+        node = run.nodes.get(name) or run.node(name)
         run.dirty_nodes.add(name)
-        if node.block is not None:
-            node.starts += 1
-            if node.started is None:
-                node.started = when
-                if node.status == "pending":
-                    node.status = "running"
-            if task_id is None:  # an item without a task (plain driver): a span of its own
-                if run.span_count < self.span_limit:
-                    index = node.starts - 1  # such items run one after the other, in order
-                    label = f"{name}, item {index} of {node.block!r}"
-                    self._open_span(run, (name, worker), None, label, worker, when)
-                return
-        else:
+        items = node.items
+        if items is None:  # a node outside fan-outs runs once per run
             node.status = "running"
             node.started = when
             node.worker = worker
-            for expander in run.collectors.get(name, ()):
-                self._complete_block(run, expander)
-            if task_id is None:
-                return  # a node outside tasks: its own row is its span
-        span = run.spans.get(task_id)
-        if span is None:
-            if run.span_count < self.span_limit:
-                item = item_of_task(task_id)
-                label = item[1] if item is not None else name
-                self._open_span(run, task_id, task_id, label, worker, when)
-        else:
-            if node.block is None and name != span.label:
-                if span.more_nodes is None:
-                    span.more_nodes = []
-                span.more_nodes.append(name)
-            span.status = "running"
-            run.dirty_spans[span.seq] = span
-
-    def _open_span(
-        self, run: RunState, key: Any, task_id: str | None, label: str, worker: str, when: float
-    ) -> None:
-        span = SpanState(run.span_count, task_id, label, worker, when)
-        run.span_count += 1
-        run.spans[key] = span
-        run.dirty_spans[span.seq] = span
+            collectors = run.collectors.get(name)
+            if collectors:
+                for expander in collectors:
+                    self._complete_block(run, expander)
+            if task_id is not None:
+                self._task_span(run, name, task_id, worker, when)
+            return
+        # An item without a task id (a driver without dynamic execution): such items run
+        # one after the other, so the node's current call is the only one.
+        items.starts += 1
+        items.call_started = when
+        if node.started is None:
+            node.started = when
+            node.status = "running"
+        if run.span_count < self.span_limit:
+            label = f"{name}, item {items.starts - 1} of {node.block!r}"
+            self._open_span(run, (name, worker), None, label, worker, when)
 
     def _node_end(
         self,
@@ -341,180 +237,204 @@ class RunBook:
         run = self.runs.get(run_id)
         if run is None:
             return
-        node = run.nodes.get(name)
-        if node is None:
-            node = run.nodes[name] = NodeState(name, None, "pending")
-        started = run.open.pop((name, task_id, worker), when)
-        duration = when - started
-        stats = run.workers.get(worker)
-        if stats is None:
-            stats = run.workers[worker] = WorkerState(started, when)
-        stats.new_durations.append(duration)
-        stats.last = when
+        node = run.nodes.get(name) or run.node(name)
         run.dirty_nodes.add(name)
-        if run.spans:
-            span = run.spans.get(task_id if task_id is not None else (name, worker))
-            if span is not None:
-                span.ended = when
-                if span.status != "failed":
-                    span.status = "failed" if error is not None else "success"
-                run.dirty_spans[span.seq] = span
-                if task_id is None:
-                    del run.spans[(name, worker)]
+        items = node.items
+        if items is None:
+            started = node.started if node.started is not None else when
+            span = run.spans.get(task_id) if task_id is not None else None
+        else:
+            started = items.call_started if items.call_started is not None else when
+            items.call_started = None
+            span = run.spans.pop((name, worker), None)
+        if span is not None:
+            self._close_span(run, span, when, error)
+        self._worker_calls(run, worker, [when - started], started, when)
         node.ended = when
-        if node.block is None:
+        if items is not None:
+            self._item_done(run, node, items, task_id, started, when - started, worker, error)
+        else:
             node.worker = worker
-            if error is None:
-                node.status = "success"
-            else:
-                node.status = "failed"
+            node.status = "success" if error is None else "failed"
+            if error is not None:
                 node.error = error
                 self._note_failure(run, name, None)
-            return
-        self._item_done(run, node, task_id, started, duration, worker, error)
 
-    def _item_end(
-        self,
-        run_id: str,
-        name: str,
-        task_id: str,
-        started: float,
-        ended: float,
-        worker: str,
-        error: ErrorInfo | None,
-    ) -> None:
-        """One node call of a fan-out task, recorded when it ended."""
-        run = self.runs.get(run_id)
-        if run is None:
+    def _complete_block(self, run: RunState, expander: str) -> None:
+        """A collector started: every item of the block has finished."""
+        for name, block in run.blocks.items():
+            if block == expander:
+                node = run.node(name)
+                if node.status != "failed":
+                    node.status = "success"
+                    run.dirty_nodes.add(name)
+
+    # ---- items of fan-out tasks -----------------------------------------------------------
+    def _fold_items(self, groups: dict[tuple[str, str], list[tuple[Any, ...]]]) -> None:
+        for (run_id, name), events in groups.items():
+            run = self.runs.get(run_id)
+            if run is not None:
+                self._items_end(run, run.nodes.get(name) or run.node(name), events)
+
+    def _items_end(self, run: RunState, node: NodeState, events: list[tuple[Any, ...]]) -> None:
+        """Item events of one node, counted and timed with list operations."""
+        items = node.items
+        if items is None:  # not a node the graph puts in a fan-out: fold one by one
+            for _, run_id, name, task_id, started, ended, thread, error in events:
+                worker = self._workers.get(thread) or self._worker(thread)
+                self._node_start(run_id, name, task_id, started, worker)
+                self._node_end(run_id, name, task_id, ended, worker, error)
             return
-        node = run.nodes.get(name)
-        if node is None or node.block is None:  # not a node the graph puts in a block
-            self._node_start(run_id, name, task_id, started, worker)
-            self._node_end(run_id, name, task_id, ended, worker, error)
-            return
-        duration = ended - started
-        self._worker_calls(run, worker, [duration], started, ended)
-        run.dirty_nodes.add(name)
-        node.starts += 1
+        starts = [event[4] for event in events]
+        ends = [event[5] for event in events]
+        durations = list(map(operator.sub, ends, starts))
+        threads = [event[6] for event in events]
+        if threads.count(threads[0]) == len(threads):
+            worker = self._workers.get(threads[0]) or self._worker(threads[0])
+            self._worker_calls(run, worker, durations, min(starts), max(ends))
+        else:
+            for thread, started, ended, duration in zip(threads, starts, ends, durations):
+                worker = self._workers.get(thread) or self._worker(thread)
+                self._worker_calls(run, worker, [duration], started, ended)
+        run.dirty_nodes.add(node.name)
+        items.starts += len(events)
         if node.started is None:
-            node.started = started
+            node.started = min(starts)
             if node.status == "pending":
                 node.status = "running"
-        node.ended = ended if node.ended is None else max(node.ended, ended)
-        self._item_span(run, (ITEM_END, run_id, name, task_id, started, ended, worker, error))
-        self._item_done(run, node, task_id, started, duration, worker, error)
+        last = max(ends)
+        node.ended = last if node.ended is None else max(node.ended, last)
+        if run.span_count < self.span_limit:
+            for event in events:
+                self._item_span(run, event)
+        else:  # only tasks already drawn are updated
+            found = list(map(run.spans.get, [event[3] for event in events]))
+            for _, event in compress(zip(found, events), found):
+                self._item_span(run, event)
+        errors = [event[7] for event in events]
+        if errors.count(None) == len(errors) and items.details >= self.item_detail_limit:
+            items.done += len(events)
+            items.new_durations.extend(durations)
+            return
+        for event, duration in zip(events, durations):
+            _, _, _, task_id, started, _, thread, error = event
+            if error is None and items.details >= self.item_detail_limit:
+                items.done += 1
+                items.new_durations.append(duration)
+                continue
+            worker = self._workers.get(thread) or self._worker(thread)
+            self._item_done(run, node, items, task_id, started, duration, worker, error)
+
+    def _item_span(self, run: RunState, event: tuple[Any, ...]) -> None:
+        _, _, name, task_id, started, ended, thread, error = event
+        span = run.spans.get(task_id)
+        if span is None:
+            if run.span_count >= self.span_limit:
+                return
+            item = item_of_task(task_id)
+            worker = self._workers.get(thread) or self._worker(thread)
+            span = self._open_span(
+                run, task_id, task_id, item[1] if item else name, worker, started
+            )
+        self._close_span(run, span, ended, error)
 
     def _item_done(
         self,
         run: RunState,
         node: NodeState,
+        items: ItemsState,
         task_id: str | None,
         started: float,
         duration: float,
         worker: str,
         error: ErrorInfo | None,
     ) -> None:
-        node.new_durations.append(duration)
+        items.new_durations.append(duration)
         if error is None:
-            node.done += 1
-            if node.details < self.item_detail_limit:
-                node.details += 1
-                self._keep_item(run, node, task_id, started, duration, worker, None)
+            items.done += 1
+            if items.details < self.item_detail_limit:
+                items.details += 1
+                self._keep_item(run, node, items, task_id, started, duration, worker, None)
             return
-        node.failed += 1
+        items.failed += 1
         node.status = "failed"
-        label = self._item_label(node, task_id)
+        label = _item_label(node, items, task_id)
         if node.error is None:
             node.error, node.error_item = error, label
         self._note_failure(run, node.name, label)
-        if node.failed_details < self.failed_item_limit:
-            node.failed_details += 1
-            self._keep_item(run, node, task_id, started, duration, worker, error)
+        if items.failed_details < self.failed_item_limit:
+            items.failed_details += 1
+            self._keep_item(run, node, items, task_id, started, duration, worker, error)
 
     @staticmethod
-    def _item_label(node: NodeState, task_id: str | None) -> str:
-        item = item_of_task(task_id)
-        if item is not None:
-            return item[1]
-        return f"item {node.done + node.failed - 1} of {node.block!r}"
-
     def _keep_item(
-        self,
         run: RunState,
         node: NodeState,
+        items: ItemsState,
         task_id: str | None,
         started: float,
         duration: float,
         worker: str,
         error: ErrorInfo | None,
     ) -> None:
-        run.new_items.append(
-            (
-                run.run_id,
-                node.name,
-                self._item_label(node, task_id),
-                started,
-                duration,
-                worker,
-                error_text(error),
-            )
-        )
+        text = None if error is None else error.traceback or f"{error.type}: {error.message}"
+        label = _item_label(node, items, task_id)
+        items.kept.append([label, run.micros(started), round(duration * 1e6), worker, text])
 
-    def _note_failure(self, run: RunState, name: str, item: str | None) -> None:
+    # ---- shared bookkeeping ---------------------------------------------------------------
+    @staticmethod
+    def _worker_calls(
+        run: RunState, worker: str, durations: list[float], first: float, last: float
+    ) -> None:
+        stats = run.workers.get(worker)
+        if stats is None:
+            stats = run.workers[worker] = WorkerState(first, last)
+        stats.new_durations.extend(durations)
+        if last > stats.last:
+            stats.last = last
+
+    def _task_span(self, run: RunState, name: str, task_id: str, worker: str, when: float) -> None:
+        """Opens the span of a task outside fan-outs, or adds the node to it."""
+        span = run.spans.get(task_id)
+        if span is None:
+            if run.span_count < self.span_limit:
+                self._open_span(run, task_id, task_id, name, worker, when)
+            return
+        if name != span.label:
+            if span.more_nodes is None:
+                span.more_nodes = []
+            span.more_nodes.append(name)
+        span.status = "running"
+        run.dirty_spans[span.seq] = span
+
+    @staticmethod
+    def _open_span(
+        run: RunState, key: Any, task_id: str | None, label: str, worker: str, when: float
+    ) -> SpanState:
+        span = SpanState(run.span_count, task_id, label, worker, when)
+        run.span_count += 1
+        run.spans[key] = span
+        run.dirty_spans[span.seq] = span
+        return span
+
+    @staticmethod
+    def _close_span(run: RunState, span: SpanState, when: float, error: ErrorInfo | None) -> None:
+        span.ended = when if span.ended is None else max(span.ended, when)
+        if span.status != "failed":
+            span.status = "failed" if error is not None else "success"
+        run.dirty_spans[span.seq] = span
+
+    @staticmethod
+    def _note_failure(run: RunState, name: str, item: str | None) -> None:
         if run.error_node is None:
             run.error_node, run.error_item = name, item
             run.dirty_run = True
 
-    def _complete_block(self, run: RunState, expander: str) -> None:
-        """A collector started: every item of the block has finished."""
-        for node in run.nodes.values():
-            if node.block == expander and node.status != "failed":
-                node.status = "success"
-                run.dirty_nodes.add(node.name)
-
-    def _run_end(self, run_id: str, when: float, error: ErrorInfo | None) -> None:
-        run = self.runs.get(run_id)
-        if run is None:
-            return
-        run.ended = when
-        run.status = "failed" if error is not None else "success"
-        run.error = error
-        run.dirty_run = True
-        running = {name for name, _, _ in run.open}
-        for node in run.nodes.values():
-            status = node.status
-            if node.block is None:
-                if status == "running":
-                    status = "failed"
-                    node.error = node.error or _INTERRUPTED
-                elif status == "pending":
-                    status = "skipped"
-            elif node.failed:
-                status = "failed"
-            elif node.name in running:
-                status = "failed"
-                node.error = node.error or _INTERRUPTED
-            elif node.done or error is None:
-                status = "success"  # its items ran, or the fan-out had none
-            else:
-                status = "skipped"
-            if status != node.status:
-                node.status = status
-                run.dirty_nodes.add(node.name)
-        run.open.clear()
-        for span in run.spans.values():
-            if span.status == "running":
-                span.status = "failed" if error is not None else "success"
-                span.ended = span.ended or when
-                run.dirty_spans[span.seq] = span
-
-    def discard(self) -> list[FlushRequest]:
-        """Forgets every run in progress; returns the flush requests not yet answered."""
+    def discard(self) -> None:
+        """Forgets every run in progress (after a failure to fold their events)."""
         self.runs.clear()
         self._graphs.clear()
-        self._local_workers.clear()
-        flushes, self._flushes = self._flushes, []
-        return flushes
+        self._workers.clear()
 
     def heartbeat(self, now: float) -> None:
         """Marks runs in progress as alive at ``now`` (stored with the next changes)."""
@@ -527,47 +447,28 @@ class RunBook:
     def changes(self) -> Changes:
         """The rows changed since the previous call; finished runs are forgotten."""
         runs: list[tuple[Any, ...]] = []
-        nodes: list[tuple[Any, ...]] = []
-        items: list[tuple[Any, ...]] = []
-        spans: list[tuple[Any, ...]] = []
-        workers: list[tuple[Any, ...]] = []
+        details: list[tuple[str, str, str, str]] = []
         for run in list(self.runs.values()):
-            run_id = run.run_id
             if run.dirty_run:
                 runs.append(run_row(run))
                 run.dirty_run = False
-            for name in run.dirty_nodes:
-                nodes.append(node_row(run, run.nodes[name]))
-            run.dirty_nodes.clear()
-            items.extend(run.new_items)
-            run.new_items.clear()
-            for span in run.dirty_spans.values():
-                spans.append(
-                    (
-                        run_id,
-                        span.seq,
-                        span.task_id,
-                        span.full_label(),
-                        span.worker,
-                        span.started,
-                        span.ended,
-                        span.status,
-                    )
-                )
-            run.dirty_spans.clear()
-            for worker, stats in run.workers.items():
-                new = stats.new_durations
-                if new:
-                    stats.calls += len(new)
-                    stats.busy += math.fsum(new)
-                    new.clear()
-                    workers.append(
-                        (run_id, worker, stats.calls, stats.busy, stats.first, stats.last)
-                    )
+            if (
+                run.dirty_nodes
+                or run.dirty_spans
+                or any(stats.new_durations for stats in run.workers.values())
+            ):
+                details.append(details_row(run))
             if run.status != "running":
-                del self.runs[run_id]
+                del self.runs[run.run_id]
         if not self.runs:
-            self._local_workers.clear()  # the threads of finished runs may be gone
+            self._workers.clear()  # the threads of finished runs may be gone
         graphs, self._graphs = self._graphs, []
-        flushes, self._flushes = self._flushes, []
-        return Changes(runs, graphs, nodes, items, spans, workers, flushes)
+        return Changes(runs, graphs, details)
+
+
+def _item_label(node: NodeState, items: ItemsState, task_id: str | None) -> str:
+    """``item 3 of 'urls'`` (with enclosing items); counted for items without task ids."""
+    item = item_of_task(task_id)
+    if item is not None:
+        return item[1]
+    return f"item {items.done + items.failed - 1} of {node.block!r}"

@@ -13,20 +13,17 @@ place, by the layouts documented here:
 - ``(REPORT, WorkerReport)``: events recorded by an adapter copy in another process
 
 ``thread`` is the :class:`threading.Thread` that ran the node; in a report it is the
-thread's name (threads do not cross processes).
-- ``(FLUSH, FlushRequest)``: the writer signals the request once everything before it is
-  in the database
+thread's name (threads do not cross processes), which the book turns into a worker label
+(``pid:thread`` or ``host:pid:thread``).
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 import traceback
 from typing import Any, NamedTuple
 
 __all__ = [
-    "FLUSH",
     "ITEM_END",
     "NODE_END",
     "NODE_START",
@@ -34,7 +31,6 @@ __all__ = [
     "RUN_END",
     "RUN_START",
     "ErrorInfo",
-    "FlushRequest",
     "RunInfo",
     "WorkerReport",
     "error_info",
@@ -46,8 +42,7 @@ RUN_END = 1
 NODE_START = 2
 NODE_END = 3
 REPORT = 4
-FLUSH = 5
-ITEM_END = 6
+ITEM_END = 5
 
 
 class ErrorInfo(NamedTuple):
@@ -77,16 +72,6 @@ class WorkerReport(NamedTuple):
     host: str
     pid: int
     events: list[tuple[Any, ...]]  # node events whose thread is the thread's name
-
-
-class FlushRequest:
-    """A caller waiting until the writer has stored everything recorded before it."""
-
-    __slots__ = ("done", "error")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.error: BaseException | None = None
 
 
 def type_name(value: Any) -> str:

@@ -142,51 +142,44 @@ class RunStore:
             description = connection.execute(
                 "SELECT description FROM graphs WHERE graph_id = ?", (row[8],)
             ).fetchone()
-            node_rows = connection.execute(
-                "SELECT name, status, started, ended, worker, detail FROM nodes WHERE run_id = ?",
-                (run_id,),
-            ).fetchall()
-            span_rows = connection.execute(
-                "SELECT task_id, label, worker, started, ended, status FROM spans "
-                "WHERE run_id = ? ORDER BY seq",
-                (run_id,),
-            ).fetchall()
-            worker_rows = connection.execute(
-                "SELECT worker, calls, busy_s, first, last FROM workers WHERE run_id = ? "
-                "ORDER BY first",
-                (run_id,),
-            ).fetchall()
+            details = connection.execute(
+                "SELECT nodes, spans, workers FROM details WHERE run_id = ?", (run_id,)
+            ).fetchone()
         run, span = _run_summary(row, time.time())
         graph = json.loads(description[0]) if description else {"nodes": [], "edges": []}
-        nodes = _nodes(graph["nodes"], node_rows, run["status"], span.started)
+        states, spans, workers = (json.loads(text) for text in details or ("{}", "[]", "{}"))
+        nodes = _nodes(graph["nodes"], states, run["status"])
         run["nodes"] = nodes
         run["edges"] = graph["edges"]
         run["blocks"] = _blocks(nodes, run["status"] != "running")
-        run["timeline"] = _timeline(span, nodes, span_rows, worker_rows)
+        run["timeline"] = _timeline(span, nodes, spans, workers)
         return run
 
     def items(
         self, run_id: str, node: str, limit: int = 200, offset: int = 0
     ) -> list[dict[str, Any]]:
-        """The items of a fan-out node stored one by one (failed ones first)."""
+        """The items of a fan-out node stored one by one, failed ones first."""
         with self._connect() as connection:
             if connection is None:
                 return []
-            rows = connection.execute(
-                "SELECT label, started, duration_s, worker, error FROM items "
-                "WHERE run_id = ? AND node = ? ORDER BY error IS NULL, started LIMIT ? OFFSET ?",
-                (run_id, node, limit, offset),
-            ).fetchall()
+            row = connection.execute(
+                "SELECT nodes FROM details WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        if row is None:
+            return []
+        doc = json.loads(row[0]).get(node)
+        kept = (doc[4] or {}).get("kept", []) if doc else []
+        kept.sort(key=lambda item: (item[4] is None, item[1]))
         return [
             {
                 "item": label,
-                "started": _iso(started),
-                "duration_s": duration,
+                "started_s": start_us / 1e6,
+                "duration_s": duration_us / 1e6,
                 "worker": worker,
                 "status": "failed" if error is not None else "success",
                 "error": error,
             }
-            for label, started, duration, worker, error in rows
+            for label, start_us, duration_us, worker, error in kept[offset : offset + limit]
         ]
 
 
@@ -250,31 +243,51 @@ def _run_summary(row: tuple[Any, ...], now: float) -> tuple[dict[str, Any], _Spa
     }, _Span(started, ended if ended is not None else (heartbeat if live != status else None))
 
 
+def _seconds(micros: int | None) -> float | None:
+    return None if micros is None else micros / 1e6
+
+
 def _nodes(
-    described: list[dict[str, Any]], rows: list[tuple[Any, ...]], run_status: str, start: float
+    described: list[dict[str, Any]], states: dict[str, list[Any]], run_status: str
 ) -> list[dict[str, Any]]:
-    states = {row[0]: row for row in rows}
     nodes = []
     for node in described:
-        state = states.get(node["name"])
-        status, started, ended, worker, detail_text = (
-            state[1:] if state is not None else ("pending", None, None, None, None)
+        status, start_us, end_us, worker, extra = states.get(
+            node["name"], (None, None, None, None, None)
         )
-        if run_status == "failed" and status in ("running", "pending"):
+        extra = extra or {}
+        items = extra.get("items")
+        scope = node["scope"]
+        block = scope[-1] if scope and not node["is_input"] else None
+        if node["is_input"]:
+            status = "input"
+        elif status is None:  # not started: waiting, never run, or a fan-out without items
+            status = {"running": "pending", "failed": "skipped"}.get(run_status, "success")
+            if block is not None and run_status == "success":
+                items = {
+                    "total": 0,
+                    "done": 0,
+                    "failed": 0,
+                    "running": 0,
+                    "sum_s": 0.0,
+                    "min_s": None,
+                    "max_s": None,
+                    "histogram": [],
+                }
+        elif run_status == "failed" and status in ("running", "pending"):
             status = "skipped" if status == "pending" else "failed"
-        detail = json.loads(detail_text) if detail_text else {}
-        items = detail.get("items")
         if items is not None:
             duration = items["sum_s"] if items["done"] or items["failed"] else None
+        elif start_us is not None and end_us is not None:
+            duration = (end_us - start_us) / 1e6
         else:
-            duration = (ended - started) if started is not None and ended is not None else None
-        scope = node["scope"]
+            duration = None
         nodes.append(
             {
                 "name": node["name"],
                 "status": status,
                 "duration_s": duration,
-                "error": detail.get("error"),
+                "error": extra.get("error"),
                 "type": node["type"],
                 "tags": node["tags"],
                 "documentation": node["documentation"],
@@ -282,11 +295,11 @@ def _nodes(
                 "version": node["version"],
                 "is_input": node["is_input"],
                 "is_expander": node["is_expander"],
-                "block": scope[-1] if scope and not node["is_input"] else None,
+                "block": block,
                 "scope": scope,
                 "collects": node["collects"],
-                "started_s": (started - start) if started is not None else None,
-                "ended_s": (ended - start) if ended is not None else None,
+                "started_s": _seconds(start_us),
+                "ended_s": _seconds(end_us),
                 "worker": worker,
                 "items": items,
             }
@@ -328,20 +341,20 @@ def _blocks(nodes: list[dict[str, Any]], finished: bool) -> list[dict[str, Any]]
 def _timeline(
     run: _Span,
     nodes: list[dict[str, Any]],
-    span_rows: list[tuple[Any, ...]],
-    worker_rows: list[tuple[Any, ...]],
+    spans: list[list[Any]],
+    workers: dict[str, list[Any]],
 ) -> dict[str, Any]:
     """Bars per worker: tasks (or, in runs without tasks, node calls), relative to the start."""
     start, end = run
     by_worker: dict[str, list[dict[str, Any]]] = {}
-    has_tasks = any(row[0] is not None for row in span_rows)
-    for task_id, label, worker, started, ended, status in span_rows:
+    has_tasks = any(span[0] is not None for span in spans)
+    for task_id, label, worker, start_us, end_us, status in spans:
         by_worker.setdefault(worker, []).append(
             {
                 "label": label,
                 "task_id": task_id,
-                "start_s": started - start,
-                "end_s": (ended - start) if ended is not None else None,
+                "start_s": start_us / 1e6,
+                "end_s": _seconds(end_us),
                 "status": status,
             }
         )
@@ -357,15 +370,13 @@ def _timeline(
                         "status": node["status"],
                     }
                 )
-    totals = {row[0]: row[1:] for row in worker_rows}
-    workers = []
-    for worker in sorted(
-        set(by_worker) | set(totals), key=lambda w: (totals.get(w, (0, 0, 0))[2], w)
-    ):
-        spans = sorted(by_worker.get(worker, []), key=lambda span: span["start_s"])
-        calls, busy, _, _ = totals.get(worker, (len(spans), 0.0, 0.0, 0.0))
-        workers.append({"worker": worker, "calls": calls, "busy_s": busy, "spans": spans})
+    lanes = []
+    for worker in set(by_worker) | set(workers):
+        bars = sorted(by_worker.get(worker, []), key=lambda bar: bar["start_s"])
+        calls, busy_us, first_us, _ = workers.get(worker, (len(bars), 0, 0, 0))
+        lane = {"worker": worker, "calls": calls, "busy_s": busy_us / 1e6, "spans": bars}
+        lanes.append((first_us, worker, lane))
     return {
         "duration_s": (end - start) if end is not None else time.time() - start,
-        "workers": workers,
+        "workers": [lane for _, _, lane in sorted(lanes, key=lambda lane: lane[:2])],
     }

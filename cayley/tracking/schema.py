@@ -10,13 +10,13 @@ Tables:
   and a ``heartbeat`` refreshed while it runs.
 - ``graphs``: the description of a run's graph (nodes with type, tags, documentation,
   source and code version; edges), stored once per distinct graph and shared by runs.
-- ``nodes``: one row per run and node: status, times, worker and a JSON ``detail`` with
-  the error and, for nodes inside a fan-out, item counts and a summary of item durations.
-- ``items``: per-item timings of nodes inside fan-outs, kept in detail up to a limit per
-  node (failed items always, up to a separate limit).
-- ``spans``: the timeline: tasks (or node calls, in runs without tasks) per worker, in
-  detail up to a limit per run.
-- ``workers``: per run and worker, totals over every span, including those past the limit.
+- ``details``: per run, JSON documents of what changes while it runs:
+  ``nodes``: {name: {status, started, ended, worker, error, and for nodes inside a fan-out
+  ``items`` (counts and a summary of item durations) and ``kept`` (the items stored one by
+  one: [label, started, duration, worker, error])}}; nodes without an entry have not
+  started. ``spans``: the timeline, [[task_id, label, worker, started, ended, status]], in
+  detail up to a limit per run. ``workers``: {worker: [calls, busy seconds, first, last]},
+  totals over every call, including those past the limit.
 """
 
 from __future__ import annotations
@@ -52,46 +52,12 @@ CREATE TABLE IF NOT EXISTS graphs (
     graph_id TEXT PRIMARY KEY,
     description TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS nodes (
-    run_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    started REAL,
-    ended REAL,
-    worker TEXT,
-    detail TEXT,
-    PRIMARY KEY (run_id, name)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS items (
-    run_id TEXT NOT NULL,
-    node TEXT NOT NULL,
-    label TEXT NOT NULL,
-    started REAL NOT NULL,
-    duration_s REAL NOT NULL,
-    worker TEXT NOT NULL,
-    error TEXT
+CREATE TABLE IF NOT EXISTS details (
+    run_id TEXT PRIMARY KEY,
+    nodes TEXT NOT NULL,
+    spans TEXT NOT NULL,
+    workers TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS items_by_node ON items (run_id, node);
-CREATE TABLE IF NOT EXISTS spans (
-    run_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    task_id TEXT,
-    label TEXT NOT NULL,
-    worker TEXT NOT NULL,
-    started REAL NOT NULL,
-    ended REAL,
-    status TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS workers (
-    run_id TEXT NOT NULL,
-    worker TEXT NOT NULL,
-    calls INTEGER NOT NULL,
-    busy_s REAL NOT NULL,
-    first REAL NOT NULL,
-    last REAL NOT NULL,
-    PRIMARY KEY (run_id, worker)
-) WITHOUT ROWID;
 """
 
 
@@ -99,7 +65,9 @@ class StoreVersionError(RuntimeError):
     """The database was written by an incompatible version of cayley."""
 
 
-def connect(path: str, *, create: bool = True, timeout: float = 10.0) -> sqlite3.Connection:
+def connect(
+    path: str, *, create: bool = True, timeout: float = 10.0, same_thread: bool = True
+) -> sqlite3.Connection:
     """Opens the run store at ``path`` in WAL mode with a busy timeout.
 
     Args:
@@ -107,13 +75,17 @@ def connect(path: str, *, create: bool = True, timeout: float = 10.0) -> sqlite3
         create: create the file and its tables if missing; with ``False`` a missing file
             raises :class:`FileNotFoundError` instead of leaving an empty database behind.
         timeout: seconds a write waits for another process's transaction.
+        same_thread: only the opening thread may use the connection; with ``False`` the
+            caller serialises its use (the writer does, with a lock).
     """
     if create:
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
     elif not os.path.exists(path):
         raise FileNotFoundError(f"No run store at {path}")
-    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    connection = sqlite3.connect(
+        path, timeout=timeout, isolation_level=None, check_same_thread=same_thread
+    )
     connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version not in (0, SCHEMA_VERSION):

@@ -1,9 +1,15 @@
 """The state the run book keeps per run, node, span and worker, and the rows it becomes.
 
+A run is stored as two rows: its ``runs`` row (status, times, error) and its ``details``
+row, which holds the run's nodes, timeline spans and workers as JSON documents (see
+:mod:`cayley.tracking.schema`). One document per run rather than one row per node keeps a
+flush cheap however large the graph. Times in the documents are whole microseconds since
+the run started.
+
 Item durations are kept per node as a list of the ones not yet summarised; a summary
 (counts, total, minimum, maximum and a histogram whose bucket ``k`` counts durations in
 ``[2**k, 2**(k+1))`` microseconds, bucket 0 everything under 2 µs) is updated from the list
-in bulk when the node's row is built.
+in bulk when the node's document is built.
 """
 
 from __future__ import annotations
@@ -12,23 +18,22 @@ import bisect
 import json
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any, NamedTuple
 
-from cayley.tracking.events import ErrorInfo, FlushRequest, RunInfo
+from cayley.tracking.events import ErrorInfo, RunInfo
 
 __all__ = [
     "HISTOGRAM_BUCKETS",
     "Changes",
+    "ItemsState",
     "NodeState",
     "RunState",
     "SpanState",
     "WorkerState",
-    "error_text",
+    "details_row",
+    "error_doc",
     "item_of_task",
-    "node_row",
     "run_row",
 ]
 
@@ -61,50 +66,86 @@ def item_of_task(task_id: str | None) -> tuple[int, str] | None:
 
 
 class Changes(NamedTuple):
-    """Rows to store, one list per table (tuples in the tables' column order)."""
+    """Rows to store: ``runs`` rows, new ``graphs`` and ``details`` rows."""
 
     runs: list[tuple[Any, ...]]
     graphs: list[tuple[str, str]]
-    nodes: list[tuple[Any, ...]]
-    items: list[tuple[Any, ...]]
-    spans: list[tuple[Any, ...]]
-    workers: list[tuple[Any, ...]]
-    flushes: list[FlushRequest]
+    details: list[tuple[str, str, str, str]]
 
     def has_rows(self) -> bool:
         """Whether anything is to be stored."""
-        return bool(
-            self.runs or self.graphs or self.nodes or self.items or self.spans or self.workers
-        )
+        return bool(self.runs or self.graphs or self.details)
+
+
+@dataclass(slots=True)
+class ItemsState:
+    """What a node inside a fan-out has done over its items."""
+
+    call_started: float | None = None  # the call in progress of an item without a task id
+    starts: int = 0
+    done: int = 0
+    failed: int = 0
+    new_durations: list[float] = field(default_factory=list)  # not summarised yet
+    total_s: float = 0.0
+    min_s: float = math.inf
+    max_s: float = 0.0
+    histogram: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BUCKETS)
+    details: int = 0
+    failed_details: int = 0
+    #: items kept one by one: [label, start µs, duration µs, worker, error text or None]
+    kept: list[list[Any]] = field(default_factory=list)
+
+    def summary(self, running: bool) -> dict[str, Any]:
+        """Folds the new durations in; returns counts and the duration summary."""
+        new = self.new_durations
+        if new:
+            new.sort()  # then each bucket's count is a difference of two positions
+            self.total_s += math.fsum(new)
+            self.min_s = min(self.min_s, new[0])
+            self.max_s = max(self.max_s, new[-1])
+            histogram = self.histogram
+            below = 0
+            for bucket, edge in enumerate(_EDGES):
+                upto = bisect.bisect_right(new, edge, below)
+                histogram[bucket] += upto - below
+                below = upto
+                if below == len(new):
+                    break
+            histogram[-1] += len(new) - below
+            new.clear()
+        used = max((i for i, count in enumerate(self.histogram) if count), default=-1)
+        finished = self.done + self.failed
+        return {
+            "total": self.starts,
+            "done": self.done,
+            "failed": self.failed,
+            "running": max(0, self.starts - finished) if running else 0,
+            "sum_s": self.total_s,
+            "min_s": self.min_s if finished else None,
+            "max_s": self.max_s if finished else None,
+            "histogram": self.histogram[: used + 1],
+        }
 
 
 @dataclass(slots=True)
 class NodeState:
-    """A node of a run; the item fields are used by nodes inside fan-outs only."""
+    """A node of a run; ``items`` is set for nodes inside fan-outs."""
 
     name: str
     block: str | None
-    status: str
+    items: ItemsState | None
+    status: str = "pending"
     started: float | None = None
     ended: float | None = None
     worker: str | None = None
     error: ErrorInfo | None = None
     error_item: str | None = None
-    # items
-    starts: int = 0
-    done: int = 0
-    failed: int = 0
-    new_durations: list[float] = field(default_factory=list)
-    total_s: float = 0.0
-    min_s: float = math.inf
-    max_s: float = 0.0
-    histogram: list[int] | None = None
-    details: int = 0
-    failed_details: int = 0
 
 
 @dataclass(slots=True)
 class SpanState:
+    """A bar of the timeline: a task (or a node call outside tasks) on one worker."""
+
     seq: int
     task_id: str | None
     label: str
@@ -126,6 +167,8 @@ class SpanState:
 
 @dataclass(slots=True)
 class WorkerState:
+    """Totals of one worker: calls and busy time (new durations summed in bulk)."""
+
     first: float
     last: float
     calls: int = 0
@@ -135,50 +178,66 @@ class WorkerState:
 
 @dataclass(slots=True)
 class RunState:
+    """A run in progress: its nodes, spans, workers and what changed since the last rows.
+
+    Nodes get a state once something happens to them; a node without one is pending (or,
+    once the run has ended, skipped). ``blocks`` maps each node inside a fan-out to the
+    innermost expander of its block.
+    """
+
     run_id: str
     info: RunInfo
     started: float
     graph_id: str
-    nodes: dict[str, NodeState]
+    blocks: dict[str, str]
     collectors: dict[str, list[str]]
+    nodes: dict[str, NodeState] = field(default_factory=dict)
     status: str = "running"
     ended: float | None = None
     error: ErrorInfo | None = None
     error_node: str | None = None
     error_item: str | None = None
     heartbeat: float = 0.0
-    open: dict[tuple[str, str | None, str], float] = field(default_factory=dict)
     spans: dict[Any, SpanState] = field(default_factory=dict)  # task id (or open call) -> span
     span_count: int = 0
     workers: dict[str, WorkerState] = field(default_factory=dict)
     dirty_run: bool = True
     dirty_nodes: set[str] = field(default_factory=set)
     dirty_spans: dict[int, SpanState] = field(default_factory=dict)
-    new_items: list[tuple[Any, ...]] = field(default_factory=list)
+    node_docs: dict[str, list[Any]] = field(default_factory=dict)
+    span_docs: list[list[Any]] = field(default_factory=list)
+    worker_docs: dict[str, list[Any]] = field(default_factory=dict)
+
+    def node(self, name: str) -> NodeState:
+        """The state of node ``name``, created on first use."""
+        node = self.nodes.get(name)
+        if node is None:
+            block = self.blocks.get(name)
+            node = NodeState(name, block, ItemsState() if block is not None else None)
+            self.nodes[name] = node
+        return node
+
+    def micros(self, when: float | None) -> int | None:
+        """``when`` as whole microseconds since the run started."""
+        return None if when is None else round((when - self.started) * 1e6)
 
 
-def error_text(error: ErrorInfo | None) -> str | None:
-    if error is None:
-        return None
-    return error.traceback or f"{error.type}: {error.message}"
+def error_doc(error: ErrorInfo, item: str | None = None) -> dict[str, Any]:
+    """An error as stored: type, message, traceback and (inside a fan-out) the item."""
+    return {
+        "type": error.type,
+        "message": error.message,
+        "traceback": error.traceback,
+        "item": item,
+    }
 
 
 def run_row(run: RunState) -> tuple[Any, ...]:
+    """The ``runs`` row of a run."""
     info = run.info
-    error = run.error
-    error_text = (
-        json.dumps(
-            {
-                "type": error.type,
-                "message": error.message,
-                "traceback": error.traceback,
-                "node": run.error_node,
-                "item": run.error_item,
-            }
-        )
-        if error is not None
-        else None
-    )
+    error = None
+    if run.error is not None:
+        error = json.dumps({**error_doc(run.error, run.error_item), "node": run.error_node})
     return (
         run.run_id,
         info.project,
@@ -191,56 +250,59 @@ def run_row(run: RunState) -> tuple[Any, ...]:
         run.graph_id,
         info.host,
         info.pid,
-        error_text,
+        error,
         run.heartbeat,
     )
 
 
-def summarise_items(node: NodeState, running: bool) -> dict[str, Any]:
-    new = node.new_durations
-    if new:
-        node.total_s += math.fsum(new)
-        node.min_s = min(node.min_s, min(new))
-        node.max_s = max(node.max_s, max(new))
-        if node.histogram is None:
-            node.histogram = [0] * HISTOGRAM_BUCKETS
-        histogram = node.histogram
-        for bucket, count in Counter(map(bisect.bisect_right, repeat(_EDGES), new)).items():
-            histogram[bucket] += count
-        new.clear()
-    histogram = node.histogram or []
-    last = max((i for i, count in enumerate(histogram) if count), default=-1)
-    finished = node.done + node.failed
-    return {
-        "total": node.starts,
-        "done": node.done,
-        "failed": node.failed,
-        "running": max(0, node.starts - finished) if running else 0,
-        "sum_s": node.total_s,
-        "min_s": node.min_s if finished else None,
-        "max_s": node.max_s if finished else None,
-        "histogram": histogram[: last + 1],
-    }
+def _node_doc(run: RunState, node: NodeState, running: bool) -> list[Any]:
+    """[status, start µs, end µs, worker, extra]; extra holds items and the error, or None."""
+    extra: dict[str, Any] | None = None
+    if node.items is not None:
+        extra = {"items": node.items.summary(running), "kept": node.items.kept}
+    if node.error is not None:
+        extra = extra or {}
+        extra["error"] = error_doc(node.error, node.error_item)
+    return [node.status, run.micros(node.started), run.micros(node.ended), node.worker, extra]
 
 
-def node_row(run: RunState, node: NodeState) -> tuple[Any, ...]:
-    detail: dict[str, Any] = {}
-    if node.block is not None:
-        detail["items"] = summarise_items(node, run.status == "running")
-    error = node.error
-    if error is not None:
-        detail["error"] = {
-            "type": error.type,
-            "message": error.message,
-            "traceback": error.traceback,
-            "item": node.error_item,
-        }
+def details_row(run: RunState) -> tuple[str, str, str, str]:
+    """The ``details`` row of a run: its nodes, spans and workers as JSON documents."""
+    running = run.status == "running"
+    for name in run.dirty_nodes:
+        run.node_docs[name] = _node_doc(run, run.nodes[name], running)
+    run.dirty_nodes.clear()
+    docs = run.span_docs
+    micros = run.micros
+    for seq, span in sorted(run.dirty_spans.items()):
+        doc = [
+            span.task_id,
+            span.full_label(),
+            span.worker,
+            micros(span.started),
+            micros(span.ended),
+            span.status,
+        ]
+        if seq == len(docs):
+            docs.append(doc)
+        else:
+            docs[seq] = doc
+    run.dirty_spans.clear()
+    for worker, stats in run.workers.items():
+        new = stats.new_durations
+        if new:
+            stats.calls += len(new)
+            stats.busy += math.fsum(new)
+            new.clear()
+            run.worker_docs[worker] = [
+                stats.calls,
+                round(stats.busy * 1e6),
+                micros(stats.first),
+                micros(stats.last),
+            ]
     return (
         run.run_id,
-        node.name,
-        node.status,
-        node.started,
-        node.ended,
-        node.worker,
-        json.dumps(detail) if detail else None,
+        json.dumps(run.node_docs),
+        json.dumps(docs),
+        json.dumps(run.worker_docs),
     )

@@ -146,14 +146,14 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
         return writer
 
     def flush(self) -> None:
-        """Waits until everything recorded so far is in the database."""
+        """Stores everything recorded so far; warns if the store cannot be written."""
         if self._writer is not None and self._writer_pid == os.getpid():
             self._warn_on(self._writer.flush(self.flush_timeout))
 
     def close(self) -> None:
         """Stores what is left and stops the writer thread (a later run starts it again)."""
         if self._writer is not None and self._writer_pid == os.getpid():
-            self._writer.stop(self.flush_timeout)
+            self._warn_on(self._writer.stop(self.flush_timeout))
 
     def _warn_on(self, error: BaseException | None) -> None:
         if error is not None:

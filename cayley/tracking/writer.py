@@ -1,10 +1,11 @@
-"""The writer thread: drains recorded events into the run store, so runs never wait on disk.
+"""The writer: folds recorded events into the run store, so runs never wait on disk.
 
-Each tracker has at most one writer thread per process. It wakes every ``interval``
-seconds (or at once when a run ends), folds the events recorded since into a
-:class:`~cayley.tracking.book.RunBook` and stores the changed rows in one transaction. It
-stops by itself once no run is in progress and nothing is left to store, and is started
-again by the next run.
+Each tracker has one writer per process. While runs are in progress its thread wakes every
+``interval`` seconds, folds the events recorded since into a
+:class:`~cayley.tracking.book.RunBook` and stores the changed rows in one transaction; when
+a run ends, the run's own thread does the same for what is left (:meth:`Writer.flush`), so
+``execute`` returns with the run stored. The thread stops by itself once no run is in
+progress, and is started again by the next run.
 
 A store that cannot be written (a read-only disk, a locked file for longer than the busy
 timeout) does not break the dataflow: the rows are retried a few times, then dropped with a
@@ -25,7 +26,6 @@ from typing import Any
 
 from cayley.tracking import schema
 from cayley.tracking.book import Changes, RunBook
-from cayley.tracking.events import FLUSH, FlushRequest
 
 __all__ = ["Writer"]
 
@@ -40,26 +40,18 @@ ON CONFLICT (run_id) DO UPDATE SET
     status = excluded.status, ended = excluded.ended, error = excluded.error,
     heartbeat = excluded.heartbeat, version = runs.version + 1
 """
-_REPLACE_NODE = "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?)"
-_INSERT_ITEM = "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)"
-_REPLACE_SPAN = "INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_REPLACE_WORKER = "INSERT OR REPLACE INTO workers VALUES (?, ?, ?, ?, ?, ?)"
+_REPLACE_DETAILS = "INSERT OR REPLACE INTO details VALUES (?, ?, ?, ?)"
 _BUMP_VERSION = "UPDATE runs SET version = version + 1 WHERE run_id = ?"
 
 
 def store(connection: sqlite3.Connection, changes: Changes) -> None:
     """Writes ``changes`` in one transaction and bumps the version of every run touched."""
-    touched = {row[0] for rows in (changes.nodes, changes.items, changes.spans) for row in rows}
-    touched.update(row[0] for row in changes.workers)
-    touched.difference_update(row[0] for row in changes.runs)
+    touched = {row[0] for row in changes.details}.difference(row[0] for row in changes.runs)
     connection.execute("BEGIN IMMEDIATE")
     try:
         connection.executemany("INSERT OR IGNORE INTO graphs VALUES (?, ?)", changes.graphs)
         connection.executemany(_UPSERT_RUN, changes.runs)
-        connection.executemany(_REPLACE_NODE, changes.nodes)
-        connection.executemany(_INSERT_ITEM, changes.items)
-        connection.executemany(_REPLACE_SPAN, changes.spans)
-        connection.executemany(_REPLACE_WORKER, changes.workers)
+        connection.executemany(_REPLACE_DETAILS, changes.details)
         connection.executemany(_BUMP_VERSION, [(run_id,) for run_id in touched])
         connection.execute("COMMIT")
     except BaseException:
@@ -89,13 +81,17 @@ class _DescriptionCache:
 
 
 class Writer:
-    """Drains ``events`` into the store at ``path`` from a thread of its own.
+    """Folds ``events`` into the store at ``path``: from a background thread while runs are
+    in progress, and in the caller's thread on :meth:`flush`.
+
+    One lock guards the book and the connection, so the background thread and a flushing
+    caller take turns; a flush never waits for the thread to wake up.
 
     Args:
         path: the database file.
         events: the queue the tracker's hooks append to.
         describe: describes a run's graph (see :mod:`cayley.tracking.describe`).
-        interval: seconds between writes while runs are in progress.
+        interval: seconds between background writes while runs are in progress.
         heartbeat: seconds between heartbeats of runs in progress.
         limits: ``item_detail_limit``, ``failed_item_limit`` and ``span_limit`` for the book.
     """
@@ -117,77 +113,60 @@ class Writer:
             socket.gethostname(), os.getpid(), _DescriptionCache(describe), **limits
         )
         self._wake = threading.Event()
-        self._lock = threading.Lock()
+        self._thread_lock = threading.Lock()  # starting and stopping the thread
+        self._store_lock = threading.Lock()  # the book, the connection, pending batches
         self._thread: threading.Thread | None = None
+        self._connection: sqlite3.Connection | None = None
         self._pending: deque[tuple[Changes, int]] = deque()
         self._warned: set[str] = set()
         self._last_beat = time.time()
         self._closing = False
 
     def ensure_running(self) -> None:
-        """Starts the thread unless it is running."""
-        with self._lock:
+        """Starts the background thread unless it is running."""
+        with self._thread_lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._loop, name="cayley-run-tracker", daemon=True
                 )
                 self._thread.start()
 
-    def wake(self) -> None:
-        """Makes the thread write now rather than at its next interval."""
-        self._wake.set()
-
     def flush(self, timeout: float) -> BaseException | None:
-        """Waits until everything recorded so far is stored; the write error, if any."""
-        request = FlushRequest()
-        self.events.append((FLUSH, request))
-        self.ensure_running()
-        self._wake.set()
-        if not request.done.wait(timeout):
-            return TimeoutError(f"the run store {self.path} was not written within {timeout:.0f} s")
-        return request.error
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stores what is left and waits for the thread to end (a later run restarts it)."""
-        thread = self._thread
-        if thread is None:
-            return
-        self._closing = True
-        self.flush(timeout)
-        thread.join(timeout)
-        self._closing = False
-
-    # ---- the thread -----------------------------------------------------------------------
-    def _loop(self) -> None:
-        connection: sqlite3.Connection | None = None
-        idle_since = time.monotonic()
+        """Stores everything recorded so far, in this thread; returns the error, if any."""
+        if not self._store_lock.acquire(timeout=timeout):
+            return TimeoutError(f"the run store {self.path} was busy for more than {timeout:.0f} s")
         try:
-            while True:
-                self._wake.wait(self.interval)
-                self._wake.clear()
-                events = self.events
-                pop = events.popleft
-                batch = [pop() for _ in range(len(events))]
-                try:
-                    changes = self._fold(batch)
-                except Exception as exc:  # a bug must not stop recording, nor hang a run
-                    self._warn(f"RunTracker failed to record runs and dropped them: {exc!r}")
-                    self._release(batch, exc)
-                    continue
-                connection, error = self._write(connection, changes)
-                for request in changes.flushes:
-                    request.error = error
-                    request.done.set()
-                if self.book.active or self._pending:
-                    idle_since = time.monotonic()
-                elif self._closing or time.monotonic() - idle_since >= _IDLE_EXIT_S:
-                    with self._lock:
-                        if not self.events:
-                            self._thread = None
-                            return
+            return self._drain()
         finally:
-            if connection is not None:
-                connection.close()
+            self._store_lock.release()
+
+    def stop(self, timeout: float = 10.0) -> BaseException | None:
+        """Stores what is left and stops the thread (a later run starts it again)."""
+        error = self.flush(timeout)
+        thread = self._thread
+        if thread is not None:
+            self._closing = True
+            self._wake.set()
+            thread.join(timeout)
+            self._closing = False
+        with self._store_lock:
+            if self._connection is not None and not self.book.active:
+                self._connection.close()
+                self._connection = None
+        return error
+
+    # ---- folding and storing (under the store lock) ---------------------------------------
+    def _drain(self) -> BaseException | None:
+        events = self.events
+        pop = events.popleft
+        batch = [pop() for _ in range(len(events))]
+        try:
+            changes = self._fold(batch)
+        except Exception as exc:  # a bug must not stop recording, nor hang a run
+            self.book.discard()
+            self._warn(f"RunTracker failed to record runs and dropped them: {exc!r}")
+            return exc
+        return self._write(changes)
 
     def _fold(self, batch: list[tuple[Any, ...]]) -> Changes:
         book = self.book
@@ -198,37 +177,42 @@ class Writer:
             self._last_beat = now
         return book.changes()
 
-    def _release(self, batch: list[tuple[Any, ...]], error: BaseException) -> None:
-        """Drops the runs in progress and answers every flush request waiting on them."""
-        requests = self.book.discard()
-        requests.extend(event[1] for event in batch if event[0] == FLUSH)
-        for request in dict.fromkeys(requests):
-            request.error = error
-            request.done.set()
-
-    def _write(
-        self, connection: sqlite3.Connection | None, changes: Changes
-    ) -> tuple[sqlite3.Connection | None, BaseException | None]:
+    def _write(self, changes: Changes) -> BaseException | None:
         if changes.has_rows():
             self._pending.append((changes, 0))
-        error: BaseException | None = None
         while self._pending:
             batch, attempts = self._pending[0]
             try:
-                if connection is None:
-                    connection = schema.connect(self.path)
-                store(connection, batch)
+                if self._connection is None:
+                    self._connection = schema.connect(self.path, same_thread=False)
+                store(self._connection, batch)
             except Exception as exc:  # any failure to store: retry, then drop with a warning
-                error = exc
                 self._pending[0] = (batch, attempts + 1)
                 if attempts + 1 >= _RETRIES:
                     self._pending.popleft()
                     self._warn(f"runs could not be recorded in {self.path} and are dropped: {exc}")
-                break
+                return exc
             self._pending.popleft()
-        return connection, error
+        return None
 
     def _warn(self, message: str) -> None:
         if message not in self._warned:
             self._warned.add(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    # ---- the background thread ------------------------------------------------------------
+    def _loop(self) -> None:
+        idle_since = time.monotonic()
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            with self._store_lock:
+                self._drain()
+                busy = self.book.active or bool(self._pending)
+            if busy:
+                idle_since = time.monotonic()
+            elif self._closing or time.monotonic() - idle_since >= _IDLE_EXIT_S:
+                with self._thread_lock:
+                    if not self.events:
+                        self._thread = None
+                        return

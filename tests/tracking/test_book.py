@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from cayley.tracking.book import RunBook
 from cayley.tracking.describe import describe_graph
 from cayley.tracking.events import ITEM_END, RUN_END, RUN_START, ErrorInfo, RunInfo
-from cayley.tracking.state import item_of_task
+from cayley.tracking.state import ItemsState, item_of_task
 from tests.tracking.conftest import build, nodes_of, only_run
 
 LIMITS = {"item_detail_limit": 5, "failed_item_limit": 5, "span_limit": 7}
@@ -31,14 +32,10 @@ def fold(events: list[tuple], bulk: bool) -> dict[str, list]:
         book.apply_all(events)
     else:
         for event in events:
-            book.apply(event)
-    changes = book.changes()
-    return {
-        "nodes": sorted(changes.nodes),
-        "items": sorted(changes.items),
-        "spans": sorted(changes.spans),
-        "workers": sorted(changes.workers),
-    }
+            book.apply_all([event])
+    (details,) = book.changes().details
+    run_id, nodes, spans, workers = details
+    return {"nodes": json.loads(nodes), "spans": json.loads(spans), "workers": json.loads(workers)}
 
 
 def test_items_folded_in_bulk_give_the_rows_of_one_by_one_folding():
@@ -69,12 +66,14 @@ def test_items_folded_in_bulk_give_the_rows_of_one_by_one_folding():
     events.append((RUN_END, "r", 200.0, error))
     one_by_one, bulk = fold(events, bulk=False), fold(events, bulk=True)
     assert bulk == one_by_one
-    squared = next(row for row in bulk["nodes"] if row[1] == "squared")
-    assert squared[2] == "failed"
-    assert '"done": 28' in squared[6] and '"failed": 2' in squared[6]
-    assert len([row for row in bulk["items"] if row[1] == "squared"]) == 5 + 2
+    status, _, _, _, squared = bulk["nodes"]["squared"]
+    assert status == "failed"
+    assert (squared["items"]["done"], squared["items"]["failed"]) == (28, 2)
+    assert len(squared["kept"]) == 5 + 2  # the detail limit, and every failure (under its own)
+    assert squared["error"]["item"] == "item 4 of 'items'"
     assert len(bulk["spans"]) == 7
-    assert bulk["workers"][0][2] == 60  # every call counted, past the limits too
+    (calls, busy, _, _) = bulk["workers"][f"1:{threading.current_thread().name}"]
+    assert calls == 60  # every call counted, past the limits too
 
 
 @pytest.mark.parametrize("kind", ["plain", "sync"])
@@ -94,3 +93,17 @@ def test_nested_fan_outs_are_groups_within_groups(kind, tracker, store):
     if kind == "sync":
         assert "item 1 of 'members' in item 2 of 'groups'" in labels
     assert len(labels) == 6
+
+
+def test_item_durations_fall_in_log2_microsecond_buckets():
+    items = ItemsState(starts=6, done=6)
+    items.new_durations.extend([1e-6, 3e-6, 3.5e-6, 100e-6, 2.0, 0.0])
+    summary = items.summary(running=False)
+    expected = [0] * 21
+    expected[0], expected[1], expected[6], expected[20] = 2, 2, 1, 1
+    assert summary["histogram"] == expected
+    assert summary["min_s"] == 0.0 and summary["max_s"] == 2.0
+    assert summary["sum_s"] == pytest.approx(2.0001075)
+    items.new_durations.append(5e-6)  # later items add to the same summary
+    items.done += 1
+    assert items.summary(running=False)["histogram"][2] == 1
