@@ -203,7 +203,10 @@ class RunBook:
         node = run.nodes.get(name) or run.node(name)
         run.dirty_nodes.add(name)
         items = node.items
-        if items is None:  # a node outside fan-outs runs once per run
+        if items is None:  # a node outside fan-outs runs once per run (per attempt)
+            if node.status == "failed":  # the failed attempt runs again (@retry)
+                node.retries += 1
+                self._forget_failure(run, node)
             node.status = "running"
             node.started = when
             node.worker = worker
@@ -216,6 +219,8 @@ class RunBook:
             return
         # An item without a task id (a driver without dynamic execution): such items run
         # one after the other, so the node's current call is the only one.
+        if None in items.failed_tasks:  # the failed attempt runs again (@retry)
+            self._retried(run, node, items, None)
         items.starts += 1
         items.call_started = when
         if node.started is None:
@@ -279,6 +284,12 @@ class RunBook:
     def _items_end(self, run: RunState, node: NodeState, events: list[tuple[Any, ...]]) -> None:
         """Item events of one node, counted and timed with list operations."""
         items = node.items
+        errors = [event[7] for event in events]
+        if items is not None and (items.failed_tasks or errors.count(None) != len(errors)):
+            for _, run_id, name, task_id, started, ended, thread, error in events:
+                worker = self._workers.get(thread) or self._worker(thread)
+                self._item_end(run_id, name, task_id, started, ended, worker, error)
+            return
         if items is None:  # not a node the graph puts in a fan-out: fold one by one
             for _, run_id, name, task_id, started, ended, thread, error in events:
                 worker = self._workers.get(thread) or self._worker(thread)
@@ -311,19 +322,67 @@ class RunBook:
             found = list(map(run.spans.get, [event[3] for event in events]))
             for _, event in compress(zip(found, events), found):
                 self._item_span(run, event)
-        errors = [event[7] for event in events]
-        if errors.count(None) == len(errors) and items.details >= self.item_detail_limit:
-            items.done += len(events)
-            items.new_durations.extend(durations)
-            return
-        for event, duration in zip(events, durations):
-            _, _, _, task_id, started, _, thread, error = event
-            if error is None and items.details >= self.item_detail_limit:
-                items.done += 1
-                items.new_durations.append(duration)
-                continue
+        keep = max(0, min(len(events), self.item_detail_limit - items.details))
+        for event, duration in zip(events[:keep], durations[:keep]):  # kept one by one
+            _, _, _, task_id, started, _, thread, _ = event
             worker = self._workers.get(thread) or self._worker(thread)
-            self._item_done(run, node, items, task_id, started, duration, worker, error)
+            self._item_done(run, node, items, task_id, started, duration, worker, None)
+        items.done += len(events) - keep
+        items.new_durations.extend(durations[keep:])
+
+    def _item_end(
+        self,
+        run_id: str,
+        name: str,
+        task_id: str,
+        started: float,
+        ended: float,
+        worker: str,
+        error: ErrorInfo | None,
+    ) -> None:
+        """One node call of a fan-out task, folded on its own (failures and retries)."""
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        node = run.nodes.get(name) or run.node(name)
+        items = node.items
+        if items is None:  # not a node the graph puts in a fan-out
+            self._node_start(run_id, name, task_id, started, worker)
+            self._node_end(run_id, name, task_id, ended, worker, error)
+            return
+        duration = ended - started
+        self._worker_calls(run, worker, [duration], started, ended)
+        run.dirty_nodes.add(name)
+        if task_id in items.failed_tasks:  # the failed attempt ran again (@retry)
+            self._retried(run, node, items, task_id)
+        items.starts += 1
+        if node.started is None:
+            node.started = started
+            if node.status == "pending":
+                node.status = "running"
+        node.ended = ended if node.ended is None else max(node.ended, ended)
+        self._item_span(run, (ITEM_END, run_id, name, task_id, started, ended, worker, error))
+        self._item_done(run, node, items, task_id, started, duration, worker, error)
+
+    def _retried(
+        self, run: RunState, node: NodeState, items: ItemsState, task_id: str | None
+    ) -> None:
+        """An item's failed attempt runs again: it counts as retried, no longer failed."""
+        del items.failed_tasks[task_id]
+        items.failed -= 1
+        items.retried += 1
+        items.starts -= 1  # the same item, not a new one
+        if not items.failed and node.status == "failed":
+            node.status = "running"
+            self._forget_failure(run, node)
+
+    @staticmethod
+    def _forget_failure(run: RunState, node: NodeState) -> None:
+        """A failed attempt of ``node`` runs again: its error is no longer the node's."""
+        node.error = node.error_item = None
+        if run.error_node == node.name:
+            run.error_node = run.error_item = None
+            run.dirty_run = True
 
     def _item_span(self, run: RunState, event: tuple[Any, ...]) -> None:
         _, _, name, task_id, started, ended, thread, error = event
@@ -357,6 +416,7 @@ class RunBook:
                 self._keep_item(run, node, items, task_id, started, duration, worker, None)
             return
         items.failed += 1
+        items.failed_tasks[task_id] = None
         node.status = "failed"
         label = _item_label(node, items, task_id)
         if node.error is None:
@@ -419,9 +479,10 @@ class RunBook:
 
     @staticmethod
     def _close_span(run: RunState, span: SpanState, when: float, error: ErrorInfo | None) -> None:
+        # A task stops at its first failure unless the node runs again (@retry), so the
+        # latest call decides.
         span.ended = when if span.ended is None else max(span.ended, when)
-        if span.status != "failed":
-            span.status = "failed" if error is not None else "success"
+        span.status = "failed" if error is not None else "success"
         run.dirty_spans[span.seq] = span
 
     @staticmethod

@@ -268,6 +268,7 @@ def _nodes(
                     "total": 0,
                     "done": 0,
                     "failed": 0,
+                    "retried": 0,
                     "running": 0,
                     "sum_s": 0.0,
                     "min_s": None,
@@ -302,6 +303,7 @@ def _nodes(
                 "ended_s": _seconds(end_us),
                 "worker": worker,
                 "items": items,
+                "retries": extra.get("retries", 0),
             }
         )
     return nodes

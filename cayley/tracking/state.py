@@ -85,6 +85,8 @@ class ItemsState:
     starts: int = 0
     done: int = 0
     failed: int = 0
+    retried: int = 0  # failed attempts that ran again (``@retry``)
+    failed_tasks: dict[str | None, None] = field(default_factory=dict)  # may run again
     new_durations: list[float] = field(default_factory=list)  # not summarised yet
     total_s: float = 0.0
     min_s: float = math.inf
@@ -119,6 +121,7 @@ class ItemsState:
             "total": self.starts,
             "done": self.done,
             "failed": self.failed,
+            "retried": self.retried,
             "running": max(0, self.starts - finished) if running else 0,
             "sum_s": self.total_s,
             "min_s": self.min_s if finished else None,
@@ -140,6 +143,7 @@ class NodeState:
     worker: str | None = None
     error: ErrorInfo | None = None
     error_item: str | None = None
+    retries: int = 0  # failed attempts of a node outside fan-outs that ran again
 
 
 @dataclass(slots=True)
@@ -263,6 +267,9 @@ def _node_doc(run: RunState, node: NodeState, running: bool) -> list[Any]:
     if node.error is not None:
         extra = extra or {}
         extra["error"] = error_doc(node.error, node.error_item)
+    if node.retries:
+        extra = extra or {}
+        extra["retries"] = node.retries
     return [node.status, run.micros(node.started), run.micros(node.ended), node.worker, extra]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from cayley.function_modifiers import tag
+from cayley.function_modifiers import retry, tag
 from cayley.htypes import Collect, Parallelizable
 
 #: Opened by the live-update tests to let ``waiting`` finish.
@@ -87,3 +87,30 @@ def group_sum(code: Collect[int]) -> int:
 def grand_total(group_sum: Collect[int]) -> int:
     """Every group's sum, summed."""
     return sum(group_sum)
+
+
+#: Items (and the root node) whose first attempt failed already, per test run.
+FAILED_ONCE: set = set()
+
+
+@retry(attempts=3, on=ConnectionError)
+def fetched(items: int) -> int:
+    """Fails the first attempt of every third item."""
+    if items % 3 == 0 and items not in FAILED_ONCE:
+        FAILED_ONCE.add(items)
+        raise ConnectionError(f"item {items}: try again")
+    return items
+
+
+def fetched_all(fetched: Collect[int]) -> int:
+    """The fetched items, summed."""
+    return sum(fetched)
+
+
+@retry(attempts=2, on=ConnectionError)
+def flaky(x: int) -> int:
+    """Fails its first attempt."""
+    if "flaky" not in FAILED_ONCE:
+        FAILED_ONCE.add("flaky")
+        raise ConnectionError("try again")
+    return x

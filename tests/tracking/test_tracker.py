@@ -173,17 +173,36 @@ def test_large_fan_outs_are_summarised(store_path, store):
     assert sum(lane["calls"] for lane in run["timeline"]["workers"]) == 800 + 2
 
 
-def test_fan_out_on_processes(tracker, store):
+def test_fan_out_on_processes_is_recorded_by_the_workers(tracker, store):
     dr = build("fork", tracker)
     assert dr.execute(["joined"], inputs={"n": 6, "bad_item": -1})["joined"].count("#") == 6
     run = only_run(store)
     assert run["status"] == "success"
     nodes = nodes_of(run)
-    # Nodes outside the fan-out run on the driver; the collector ran, so every item did.
-    assert nodes["items"]["status"] == nodes["joined"]["status"] == "success"
-    assert nodes["items"]["worker"] == MAIN
-    assert nodes["squared"]["status"] == nodes["labelled"]["status"] == "success"
-    assert run["blocks"][0]["complete"]
+    assert nodes["items"]["worker"] == nodes["joined"]["worker"] == MAIN
+    for name in ("squared", "labelled"):
+        items = nodes[name]["items"]
+        assert (nodes[name]["status"], items["total"], items["done"]) == ("success", 6, 6)
+    stored = store.items(run["run_id"], "squared")
+    assert sorted(row["item"] for row in stored) == [f"item {i} of 'items'" for i in range(6)]
+    workers = {row["worker"] for row in stored}
+    pids = {int(worker.split(":")[0]) for worker in workers}
+    assert os.getpid() not in pids and pids  # recorded in the worker processes
+    lanes = {lane["worker"]: lane for lane in run["timeline"]["workers"]}
+    assert workers <= set(lanes)
+    item_bars = [span for lane in lanes.values() for span in lane["spans"] if span["task_id"]]
+    assert len([bar for bar in item_bars if bar["task_id"].startswith("expand-")]) == 6
+
+
+def test_a_failing_item_on_processes_is_named(tracker, store):
+    dr = build("fork", tracker)
+    with pytest.raises(ValueError, match="item 3 is bad"):
+        dr.execute(["joined"], inputs={"n": 6, "bad_item": 3})
+    run = only_run(store)
+    assert (run["error"]["node"], run["error"]["item"]) == ("squared", "item 3 of 'items'")
+    squared = nodes_of(run)["squared"]
+    assert squared["status"] == "failed" and squared["items"]["failed"] == 1
+    assert "item 3 is bad" in squared["error"]["traceback"]
 
 
 def test_worker_copies_hand_their_records_to_the_driver(tracker, store):
@@ -296,3 +315,20 @@ def test_the_viewer_imports_nothing_of_the_engine():
         check=True,
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("kind", ["plain", "threads", "fork"])
+def test_retried_attempts_are_counted_but_do_not_fail_the_node(kind, tracker, store):
+    flows.FAILED_ONCE.clear()
+    dr = build(kind, tracker)
+    result = dr.execute(["fetched_all", "flaky"], inputs={"n": 9, "x": 5})
+    assert result == {"fetched_all": sum(range(9)), "flaky": 5}
+    run = only_run(store)
+    assert run["status"] == "success" and run["error"] is None
+    nodes = nodes_of(run)
+    assert nodes["flaky"]["status"] == "success"
+    assert nodes["flaky"]["error"] is None and nodes["flaky"]["retries"] == 1
+    fetched = nodes["fetched"]
+    assert fetched["status"] == "success" and fetched["error"] is None
+    items = fetched["items"]
+    assert (items["total"], items["done"], items["failed"], items["retried"]) == (9, 9, 0, 3)

@@ -280,6 +280,7 @@ function showDetails() {
     ["type", node.type],
     ["time", formatSeconds(node.duration_s)],
     ["worker", node.worker],
+    ["retries", node.retries ? node.retries + " failed attempts ran again" : null],
     ["version", node.version ? node.version.slice(0, 12) : null],
     ["tags", Object.keys(node.tags || {}).length ? JSON.stringify(node.tags) : null],
   ].filter(([, value]) => value !== null && value !== undefined && value !== "");
@@ -295,7 +296,8 @@ function showDetails() {
       element(
         "p",
         {},
-        items.done + " done, " + items.failed + " failed, " + items.total + " seen; " +
+        items.done + " done, " + items.failed + " failed, " + items.total + " seen" +
+          (items.retried ? ", " + items.retried + " retried" : "") + "; " +
           "min " + formatSeconds(items.min_s) + ", max " + formatSeconds(items.max_s) +
           ", mean " + formatSeconds(items.sum_s / Math.max(1, items.done + items.failed)),
       ),
