@@ -253,13 +253,13 @@ def test_several_processes_record_into_one_store(store_path, store):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     children = [
         subprocess.Popen([sys.executable, "-c", script, f"p{i}"], env=env, cwd=ROOT)
-        for i in range(3)
+        for i in range(2)
     ]
-    assert [child.wait(timeout=60) for child in children] == [0, 0, 0]
+    assert [child.wait(timeout=60) for child in children] == [0, 0]
     runs = store.list_runs()
-    assert len(runs) == 9
+    assert len(runs) == 6
     assert {run["status"] for run in runs} == {"success"}
-    assert store.projects() == ["p0", "p1", "p2"]
+    assert store.projects() == ["p0", "p1"]
     assert len(store.list_runs(project="p1")) == 3
     starts = [run["started"] for run in runs]
     assert starts == sorted(starts, reverse=True)
