@@ -238,6 +238,7 @@ def _run_summary(row: tuple[Any, ...], now: float) -> tuple[dict[str, Any], _Spa
         "overrides": json.loads(overrides),
         "host": host,
         "pid": pid,
+        "graph_id": graph_id,
         "error": error_detail,
         "version": version,
     }, _Span(started, ended if ended is not None else (heartbeat if live != status else None))
