@@ -206,8 +206,9 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
 
     # ---- node hooks (the hot path) ---------------------------------------------------------
     # Items of fan-outs (tasks whose id starts with "expand-") are recorded with one event
-    # when they end, their start kept per thread meanwhile; other nodes with two, so that
-    # a node that takes long shows as running.
+    # when they end, their start kept per thread meanwhile (an item that itself runs a
+    # tracked fan-out on the same thread shares that slot); other nodes are recorded with
+    # two events, so that a node that takes long shows as running.
     def run_before_node_execution(
         self,
         *,
