@@ -42,6 +42,12 @@ from dynamic_rows import (
 )
 from engines import ensure_cayley_importable, hamilton_available
 from report import DASH, Row, Settings, log, render
+from tracking_rows import (
+    bench_tracking_chain,
+    bench_tracking_dynamic_chain,
+    bench_tracking_fanout,
+    bench_tracking_store_size,
+)
 
 BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("1", "chain execute", bench_chain),
@@ -55,6 +61,10 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("9", "parallel speedups", bench_parallel),
     ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
     ("11", "decorated graph build", bench_decorators),
+    ("50", "run tracker on a chain", bench_tracking_chain),
+    ("51", "run tracker on a dynamic chain", bench_tracking_dynamic_chain),
+    ("52", "run tracker on fan-outs", bench_tracking_fanout),
+    ("54", "run store growth", bench_tracking_store_size),
 ]
 
 
