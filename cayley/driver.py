@@ -7,6 +7,7 @@ to the scheduler with the configured executors.
 
 from __future__ import annotations
 
+import collections
 import copy as _copy
 import pickle
 import sys
@@ -103,6 +104,9 @@ class Driver(VisualizationMixin):
         allow_module_overrides: later modules may redefine nodes of earlier ones.
     """
 
+    #: How many rewritten graphs (one per set of materializers) a driver keeps.
+    MATERIALIZED_GRAPHS_KEPT = 16
+
     def __init__(
         self,
         config: dict[str, Any],
@@ -113,6 +117,7 @@ class Driver(VisualizationMixin):
         _execution_manager: ExecutionManager | None = None,
         _grouping_strategy: GroupingStrategy | None = None,
         _dynamic: bool = False,
+        _materializers: Sequence[Any] | None = None,
     ) -> None:
         adapters = (
             list(adapter) if isinstance(adapter, (list, tuple)) else ([adapter] if adapter else [])
@@ -126,20 +131,29 @@ class Driver(VisualizationMixin):
         self.config = dict(config or {})
         self.graph_modules = modules
         edge_check = self.adapter.do_check_edge_types_match
+        self._edge_type_check = (
+            (
+                lambda type_from, type_to: call_method(
+                    edge_check, type_from=type_from, type_to=type_to
+                )
+            )
+            if edge_check is not None
+            else None
+        )
         self.graph = FunctionGraph.from_modules(
             *modules,
             config=self.config,
             allow_module_overrides=allow_module_overrides,
-            edge_type_check=(
-                (
-                    lambda type_from, type_to: call_method(
-                        edge_check, type_from=type_from, type_to=type_to
-                    )
-                )
-                if edge_check is not None
-                else None
-            ),
+            edge_type_check=self._edge_type_check,
         )
+        self._materializers = list(_materializers or ())
+        if self._materializers:
+            from cayley.io import materialization
+
+            request = materialization.MaterializationRequest.of(self._materializers)
+            self.graph = materialization.rewrite_graph(
+                self.graph, request, self._edge_type_check, _output_names
+            )
         self._validate_graph()
         call_hooks(
             self.adapter.post_graph_construct, graph=self.graph, modules=modules, config=self.config
@@ -151,6 +165,7 @@ class Driver(VisualizationMixin):
             SynchronousLocalTaskExecutor(), SynchronousLocalTaskExecutor()
         )
         self._plans: dict[tuple, ExecutionPlan] = {}
+        self._materialized: collections.OrderedDict[tuple, Driver] = collections.OrderedDict()
         # Without dynamic execution a run has no tasks to speak of: task hooks stay silent.
         self._run_adapters = self.adapter if _dynamic else self.adapter.without_task_hooks()
         self._public_graph: HamiltonGraph | None = None
@@ -363,6 +378,88 @@ class Driver(VisualizationMixin):
         """Raises if ``execute`` with these arguments could not start; runs nothing."""
         self._run(final_vars, overrides, inputs, "validation")
 
+    # ---- materialization (the rewrites live in cayley.io.materialization) ----------------
+    def _construction_adapters(self) -> LifecycleAdapterSet:
+        """The adapters whose construction hooks run when a rewritten graph is built."""
+        return self.adapter
+
+    def _with_graph(self, graph: FunctionGraph) -> Driver:
+        """This driver over another graph: validated and announced like the original."""
+        variant = _copy.copy(self)
+        variant.graph = graph
+        variant._plans = {}
+        variant._materialized = collections.OrderedDict()
+        variant._public_graph = None
+        variant._validate_graph()
+        call_hooks(
+            self._construction_adapters().post_graph_construct,
+            graph=graph,
+            modules=self.graph_modules,
+            config=self.config,
+        )
+        return variant
+
+    def _materialization(
+        self, materializers: Sequence[Any], additional_vars: Sequence[Any] | None
+    ) -> tuple[Any, Driver, bool]:
+        """The request, the driver running it (cached per materializers), whether it is new."""
+        from cayley.io.materialization import MaterializationRequest, rewrite_graph
+
+        extra = _output_names(additional_vars, self.graph) if additional_vars else []
+        request = MaterializationRequest.of(materializers, extra)
+        if not request.outputs:
+            raise ValueError(
+                "Nothing to materialize: pass materializers (to.<format>(...)) or "
+                "additional_vars=[...] to compute."
+            )
+        if not (request.materializers or request.extractors):
+            return request, self, False
+        key = request.key
+        variant = self._materialized.get(key)
+        if variant is not None:
+            self._materialized.move_to_end(key)
+            return request, variant, False
+        graph = rewrite_graph(self.graph, request, self._edge_type_check, _output_names)
+        variant = self._with_graph(graph)
+        self._materialized[key] = variant
+        if len(self._materialized) > self.MATERIALIZED_GRAPHS_KEPT:
+            self._materialized.popitem(last=False)
+        return request, variant, True
+
+    def materialize(
+        self,
+        *materializers: Any,
+        additional_vars: Sequence[str | Callable[..., Any] | HamiltonNode] | None = None,
+        overrides: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Runs the dataflow with savers (``to.*``) added and loaders (``from_.*``) swapped in.
+
+        Returns ``(metadata by materializer id, additional_vars by name)``; no result builder
+        is applied. Execution is ``execute``'s (same executors and hooks) on the rewritten
+        graph, which is built once per set of materializers.
+
+        Args:
+            *materializers: ``to.<format>(...)`` and ``from_.<format>(...)`` objects.
+            additional_vars: other nodes to compute and return.
+            overrides: values that replace nodes.
+            inputs: values for the graph's inputs.
+        """
+        request, variant, _ = self._materialization(materializers, additional_vars)
+        results = variant._execute_raw(request.outputs, overrides, inputs, build_result=False)
+        return request.split(results)
+
+    def validate_materialization(
+        self,
+        *materializers: Any,
+        additional_vars: Sequence[str | Callable[..., Any] | HamiltonNode] | None = None,
+        overrides: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> None:
+        """Raises if ``materialize`` with these arguments could not start; runs nothing."""
+        request, variant, _ = self._materialization(materializers, additional_vars)
+        variant._run(request.outputs, overrides, inputs, "validation")
+
     # ---- graph queries ------------------------------------------------------------------
     def _public(self, names: Collection[str]) -> list[HamiltonNode]:
         view = self.hamilton_graph
@@ -414,6 +511,7 @@ class Driver(VisualizationMixin):
             "execution_manager": self._execution_manager,
             "grouping_strategy": self._grouping_strategy,
             "dynamic": self._dynamic,
+            "materializers": self._materializers,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -431,6 +529,7 @@ class Driver(VisualizationMixin):
             _execution_manager=state["execution_manager"],
             _grouping_strategy=state["grouping_strategy"],
             _dynamic=state["dynamic"],
+            _materializers=state.get("materializers"),
         )
 
     def export_execution(
@@ -459,6 +558,7 @@ class Builder:
         self.local_executor: TaskExecutor | None = None
         self.remote_executor: TaskExecutor | None = None
         self.grouping_strategy: GroupingStrategy | None = None
+        self.materializers: list[Any] = []
 
     def with_config(self, config: dict[str, Any]) -> Builder:
         """Adds configuration; later calls win on shared keys."""
@@ -491,6 +591,14 @@ class Builder:
                 "Use with_adapters(...) to add lifecycle adapters."
             )
         self.legacy_graph_adapter = adapter
+        return self
+
+    def with_materializers(self, *materializers: Any) -> Builder:
+        """Adds ``to.<format>(...)``/``from_.<format>(...)`` nodes to the graph at build time."""
+        from cayley.io.materialization import MaterializationRequest
+
+        MaterializationRequest.of([*self.materializers, *materializers])  # fail here, not later
+        self.materializers.extend(materializers)
         return self
 
     def allow_module_overrides(self) -> Builder:
@@ -546,6 +654,7 @@ class Builder:
         other.config = dict(self.config)
         other.modules = list(self.modules)
         other.adapters = list(self.adapters)
+        other.materializers = list(self.materializers)
         return other
 
     def build(self) -> Driver:
@@ -572,4 +681,5 @@ class Builder:
             _execution_manager=manager,
             _grouping_strategy=self.grouping_strategy,
             _dynamic=dynamic,
+            _materializers=list(self.materializers),
         )
