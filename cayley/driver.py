@@ -385,7 +385,8 @@ class Driver(VisualizationMixin):
 
     def _with_graph(self, graph: FunctionGraph) -> Driver:
         """This driver over another graph: validated and announced like the original."""
-        variant = _copy.copy(self)
+        variant = object.__new__(type(self))  # not copy.copy: pickling rebuilds from modules
+        variant.__dict__.update(self.__dict__)
         variant.graph = graph
         variant._plans = {}
         variant._materialized = collections.OrderedDict()

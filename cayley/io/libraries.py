@@ -43,17 +43,19 @@ def require(module: str, fmt: str) -> Any:
 
 
 @functools.cache
-def _accepted(fn: Callable[..., Any]) -> tuple[frozenset[str], bool]:
-    """(parameter names, whether it takes **kwargs) of a library function."""
+def _accepted(fn: Callable[..., Any]) -> tuple[dict[str, Any], bool]:
+    """(parameter name -> default, whether it takes **kwargs) of a library function."""
     params = inspect.signature(fn).parameters.values()
     return (
-        frozenset(p.name for p in params),
+        {p.name: p.default for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD},
         any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params),
     )
 
 
 def _is_default(value: Any, default: Any) -> bool:
-    if default is dataclasses.MISSING:
+    if default is dataclasses.MISSING or default is inspect.Parameter.empty:
+        return False
+    if type(value) is not type(default):  # 0 == False, 1 == True: not the same argument
         return False
     try:
         return bool(value == default)
@@ -74,11 +76,14 @@ def library_kwargs(
     *,
     exclude: Collection[str] = (),
     rename: Mapping[str, str] | None = None,
+    unless_changed: Collection[str] = (),
 ) -> dict[str, Any]:
     """Keyword arguments for ``fn`` from the dataclass ``adapter``'s fields.
 
-    Fields in ``exclude`` and fields set to ``None`` are left out; ``rename`` maps field names
-    to the library's current names.
+    Fields in ``exclude``, fields set to ``None`` and fields equal to the library's own default
+    are left out (so deprecated-but-default arguments stay silent); ``rename`` maps field names
+    to the library's current names. Fields in ``unless_changed`` are passed only when set to
+    something other than their default (arguments the library deprecated but still defaults to).
     """
     names, takes_any = _accepted(fn)
     out: dict[str, Any] = {}
@@ -86,10 +91,13 @@ def library_kwargs(
         if field.name in exclude:
             continue
         value = getattr(adapter, field.name)
-        if value is None:
+        if value is None or (field.name in unless_changed and _is_default(value, field.default)):
             continue
         name = rename.get(field.name, field.name) if rename else field.name
-        if takes_any or name in names:
+        if name in names:
+            if not _is_default(value, names[name]):
+                out[name] = value
+        elif takes_any:
             out[name] = value
         elif not _is_default(value, field.default):
             raise TypeError(

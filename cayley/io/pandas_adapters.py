@@ -79,12 +79,17 @@ class _PandasReader(_PandasFrame, DataLoader):
     """Reads with ``pandas.<reader>(<path>, **fields)``."""
 
     def _read(
-        self, reader: str, rename: dict[str, str] | None = None
+        self,
+        reader: str,
+        rename: dict[str, str] | None = None,
+        unless_changed: Collection[str] = (),
     ) -> tuple[Any, dict[str, Any]]:
         pd = require("pandas", self.name())
         fn: Callable[..., Any] = getattr(pd, reader)
         target = self._target()
-        kwargs = library_kwargs(self, fn, exclude={self.path_field}, rename=rename)
+        kwargs = library_kwargs(
+            self, fn, exclude={self.path_field}, rename=rename, unless_changed=unless_changed
+        )
         df = fn(target, **kwargs)
         return df, get_file_and_dataframe_metadata(target, df)
 
@@ -105,11 +110,18 @@ class _PandasWriter(_PandasFrame, DataSaver):
         exclude: Collection[str] = (),
         rename: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        unless_changed: Collection[str] = (),
     ) -> dict[str, Any]:
         pd = require("pandas", self.name())
         fn: Callable[..., Any] = getattr(pd.DataFrame, writer)
         target = self._target()
-        kwargs = library_kwargs(self, fn, exclude={self.path_field, *exclude}, rename=rename)
+        kwargs = library_kwargs(
+            self,
+            fn,
+            exclude={self.path_field, *exclude},
+            rename=rename,
+            unless_changed=unless_changed,
+        )
         kwargs.update(extra or {})
         with atomic_path(target, append=append) as path:
             fn(data, path, **kwargs)
@@ -212,6 +224,11 @@ class PandasCSVWriter(_PandasWriter):
 
 
 # ---- parquet -------------------------------------------------------------------------------
+def _auto(engine: str) -> tuple[str, ...]:
+    """``("engine",)`` when it is ``"auto"``: pandas picks the engine itself (and warns if told)."""
+    return ("engine",) if engine == "auto" else ()
+
+
 @dataclasses.dataclass
 class PandasParquetReader(_PandasReader):
     """``parquet`` → pandas: :func:`pandas.read_parquet` (pyarrow)."""
@@ -233,7 +250,9 @@ class PandasParquetReader(_PandasReader):
         pd = require("pandas", self.name())
         if self.engine in ("auto", "pyarrow"):
             require("pyarrow", self.name())
-        kwargs = library_kwargs(self, pd.read_parquet, exclude={"path", "use_nullable_dtypes"})
+        kwargs = library_kwargs(
+            self, pd.read_parquet, exclude={"path", "use_nullable_dtypes", *_auto(self.engine)}
+        )
         if self.use_nullable_dtypes:
             kwargs["dtype_backend"] = "numpy_nullable"
         df = pd.read_parquet(self.path, **kwargs)
@@ -261,10 +280,15 @@ class PandasParquetWriter(_PandasWriter):
             require("pyarrow", self.name())
         if not self.partition_cols:
             return self._write(
-                data, "to_parquet", exclude={"extra_kwargs"}, extra=self.extra_kwargs
+                data,
+                "to_parquet",
+                exclude={"extra_kwargs", *_auto(self.engine)},
+                extra=self.extra_kwargs,
             )
         pd = require("pandas", self.name())
-        kwargs = library_kwargs(self, pd.DataFrame.to_parquet, exclude={"path", "extra_kwargs"})
+        kwargs = library_kwargs(
+            self, pd.DataFrame.to_parquet, exclude={"path", "extra_kwargs", *_auto(self.engine)}
+        )
         kwargs.update(self.extra_kwargs or {})
         with atomic_directory(self.path) as path:
             data.to_parquet(path, **kwargs)
@@ -449,7 +473,7 @@ class PandasJsonReader(_PandasReader):
         return "json"
 
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        return self._read("read_json")
+        return self._read("read_json", unless_changed={"convert_dates", "keep_default_dates"})
 
 
 @dataclasses.dataclass
@@ -477,7 +501,9 @@ class PandasJsonWriter(_PandasWriter):
         return "json"
 
     def save_data(self, data: Any) -> dict[str, Any]:
-        return self._write(data, "to_json", append=self.mode.startswith("a"))
+        return self._write(
+            data, "to_json", append=self.mode.startswith("a"), unless_changed={"date_format"}
+        )
 
 
 # ---- pickle --------------------------------------------------------------------------------
