@@ -1,7 +1,8 @@
 """The adapter classes cayley registers at start, in registration order.
 
 Later classes win ties (see :mod:`cayley.io.resolve`), as in Hamilton: the standard library's,
-then yaml and numpy, then pandas, then polars. Defining them imports no data library: pandas,
+then yaml and numpy, then pandas, then polars (LazyFrame scans before DataFrame readers, so
+a node annotated ``Any`` gets an eager DataFrame). Defining them imports no data library: pandas,
 polars, pyarrow, numpy, pyyaml and openpyxl are imported when a format needing them is used.
 """
 
@@ -27,6 +28,6 @@ ADAPTERS: tuple[type, ...] = (
     *yaml_adapters.ADAPTERS,
     *numpy_adapters.ADAPTERS,
     *pandas_adapters.ADAPTERS,
-    *polars_adapters.DATAFRAME_ADAPTERS,
     *polars_adapters.LAZYFRAME_ADAPTERS,
+    *polars_adapters.DATAFRAME_ADAPTERS,
 )

@@ -10,6 +10,7 @@ the polars one (which takes ``file``).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
@@ -51,10 +52,15 @@ def _fits(adapter: type[AdapterCommon], given: frozenset[str]) -> bool:
     return required <= given <= required | set(adapter.get_optional_arguments())
 
 
-def _arguments_text(adapter: type[AdapterCommon]) -> str:
+def _arguments_text(adapter: type[AdapterCommon], given: frozenset[str]) -> str:
     required = sorted(adapter.get_required_arguments())
     optional = sorted(adapter.get_optional_arguments())
-    return f"required {required or 'none'}, optional {optional or 'none'}"
+    if len(optional) > 12:  # name the close ones only
+        close = sorted({m for g in given for m in difflib.get_close_matches(g, optional, n=3)})
+        shown = f"{len(optional)} optional ones" + (f" such as {close}" if close else "")
+    else:
+        shown = f"optional {optional or 'none'}"
+    return f"required {required or 'none'}, {shown}"
 
 
 def resolve_adapter(
@@ -97,7 +103,7 @@ def resolve_adapter(
         problems.append(f"unknown argument(s) {sorted(chosen.unknown)}")
     message = (
         f"{fmt} {role} {chosen.adapter.__name__} for type {_type_text(type_)} ({where}): "
-        f"{' and '.join(problems)}. It takes {_arguments_text(chosen.adapter)}."
+        f"{' and '.join(problems)}. It takes {_arguments_text(chosen.adapter, given)}."
     )
     others = [a.__name__ for a in candidates if a is not chosen.adapter and _fits(a, given)]
     if others:
