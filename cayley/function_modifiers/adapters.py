@@ -18,6 +18,7 @@ each is named ``save.<fn>.<format>`` unless given an ``output_name_``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -60,20 +61,6 @@ def _format_of(classes: Sequence[type], role: str) -> str:
     if not classes:
         raise base.InvalidDecoratorException(f"at least one {role} class is needed.")
     return classes[0].name()
-
-
-def _keyword_signature(
-    classes: Sequence[type], leading: Sequence[inspect.Parameter]
-) -> inspect.Signature:
-    """A signature listing every argument any of ``classes`` takes (keyword-only)."""
-    params = list(leading)
-    seen = {p.name for p in params}
-    for cls in classes:
-        for name in (*cls.get_required_arguments(), *cls.get_optional_arguments()):
-            if name not in seen:
-                seen.add(name)
-                params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None))
-    return inspect.Signature(params)
 
 
 class _FormatFamily(type):
@@ -182,18 +169,25 @@ class load_from(metaclass=_FormatFamily):
                 "with cayley.registry.register_adapter."
             )
 
-        def create(inject_: str | None = None, **kwargs: Any) -> LoadFromDecorator:
-            return LoadFromDecorator(classes, inject_=inject_, **kwargs)
+        return _load_from_factory(fmt, tuple(classes))
 
-        create.__name__ = create.__qualname__ = f"load_from.{fmt}"
-        create.__doc__ = (
-            f"Feeds a parameter from a {fmt} loader ({', '.join(c.__name__ for c in classes)})."
-        )
-        create.__signature__ = _keyword_signature(  # type: ignore[attr-defined]
-            classes,
-            [inspect.Parameter("inject_", inspect.Parameter.KEYWORD_ONLY, default=None)],
-        )
-        return create
+
+@functools.lru_cache(maxsize=256)
+def _load_from_factory(fmt: str, classes: tuple[type, ...]) -> Callable[..., LoadFromDecorator]:
+    """``load_from.<fmt>``, made once per format and set of registered classes."""
+    from cayley.io.resolve import keyword_signature
+
+    def create(inject_: str | None = None, **kwargs: Any) -> LoadFromDecorator:
+        return LoadFromDecorator(classes, inject_=inject_, **kwargs)
+
+    create.__name__ = create.__qualname__ = f"load_from.{fmt}"
+    create.__doc__ = (
+        f"Feeds a parameter from a {fmt} loader ({', '.join(c.__name__ for c in classes)})."
+    )
+    create.__signature__ = keyword_signature(  # type: ignore[attr-defined]
+        classes, [inspect.Parameter("inject_", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    )
+    return create
 
 
 # ---- save_to -----------------------------------------------------------------------------
@@ -336,23 +330,29 @@ class save_to(metaclass=_FormatFamily):
                 "with cayley.registry.register_adapter."
             )
 
-        def create(
-            output_name_: str | None = None, target_: str | None = None, **kwargs: Any
-        ) -> SaveToDecorator:
-            return SaveToDecorator(classes, output_name_=output_name_, target_=target_, **kwargs)
+        return _save_to_factory(fmt, tuple(classes))
 
-        create.__name__ = create.__qualname__ = f"save_to.{fmt}"
-        create.__doc__ = (
-            f"Saves a node with a {fmt} saver ({', '.join(c.__name__ for c in classes)})."
-        )
-        create.__signature__ = _keyword_signature(  # type: ignore[attr-defined]
-            classes,
-            [
-                inspect.Parameter("output_name_", inspect.Parameter.KEYWORD_ONLY, default=None),
-                inspect.Parameter("target_", inspect.Parameter.KEYWORD_ONLY, default=None),
-            ],
-        )
-        return create
+
+@functools.lru_cache(maxsize=256)
+def _save_to_factory(fmt: str, classes: tuple[type, ...]) -> Callable[..., SaveToDecorator]:
+    """``save_to.<fmt>``, made once per format and set of registered classes."""
+    from cayley.io.resolve import keyword_signature
+
+    def create(
+        output_name_: str | None = None, target_: str | None = None, **kwargs: Any
+    ) -> SaveToDecorator:
+        return SaveToDecorator(classes, output_name_=output_name_, target_=target_, **kwargs)
+
+    create.__name__ = create.__qualname__ = f"save_to.{fmt}"
+    create.__doc__ = f"Saves a node with a {fmt} saver ({', '.join(c.__name__ for c in classes)})."
+    create.__signature__ = keyword_signature(  # type: ignore[attr-defined]
+        classes,
+        [
+            inspect.Parameter("output_name_", inspect.Parameter.KEYWORD_ONLY, default=None),
+            inspect.Parameter("target_", inspect.Parameter.KEYWORD_ONLY, default=None),
+        ],
+    )
+    return create
 
 
 # ---- dataloader / datasaver --------------------------------------------------------------

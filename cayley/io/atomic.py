@@ -15,15 +15,20 @@ written directly.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["atomic_directory", "atomic_path", "is_local_path"]
 
 _PREFIX = ".~tmp-"
+#: Random per process, so processes on different hosts sharing a folder cannot collide.
+_PROCESS_TOKEN = secrets.token_hex(4)
+_counter = itertools.count()
 
 
 def is_local_path(path: Any) -> bool:
@@ -34,8 +39,9 @@ def is_local_path(path: Any) -> bool:
 
 
 def _temporary_sibling(target: str) -> str:
-    directory, base = os.path.split(os.path.abspath(target))
-    return os.path.join(directory, f"{_PREFIX}{secrets.token_hex(6)}-{base}")
+    directory, base = os.path.split(target)
+    unique = f"{_PROCESS_TOKEN}{os.getpid():x}-{next(_counter)}"
+    return os.path.join(directory, f"{_PREFIX}{unique}-{base}")
 
 
 def _discard(path: str) -> None:
@@ -65,8 +71,12 @@ def atomic_path(path: Any, *, append: bool = False) -> Iterator[Any]:
         if append and os.path.exists(target):
             shutil.copy2(target, temporary)
         yield temporary
-        if os.path.exists(target):
-            shutil.copymode(target, temporary)
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except OSError:
+            pass  # nothing replaced: the new file keeps the default permissions
+        else:
+            os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         _discard(temporary)

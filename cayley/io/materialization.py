@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import inspect
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -25,7 +26,7 @@ from cayley.function_modifiers.base import InvalidDecoratorException
 from cayley.function_modifiers.dependencies import LiteralDependency, UpstreamDependency
 from cayley.graph import FunctionGraph
 from cayley.io import nodes as io_nodes
-from cayley.io.resolve import resolve_adapter
+from cayley.io.resolve import keyword_signature, resolve_adapter
 from cayley.lifecycle.api import ResultBuilder
 from cayley.node import DependencyType, Node
 
@@ -376,15 +377,44 @@ def modify_graph(
 
 
 # ---- to / from_ ----------------------------------------------------------------------------
-def _signature(classes: Sequence[type], leading: Sequence[inspect.Parameter]) -> inspect.Signature:
-    params = list(leading)
-    seen = {p.name for p in params}
-    for cls in classes:
-        for name in (*cls.get_required_arguments(), *cls.get_optional_arguments()):
-            if name not in seen:
-                seen.add(name)
-                params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None))
-    return inspect.Signature(params)
+def _named(fn: Callable[..., Any], label: str, kind: str, classes: Sequence[type]) -> None:
+    fn.__name__ = fn.__qualname__ = label
+    fn.__doc__ = f"A {kind} for materialize ({', '.join(c.__name__ for c in classes)})."
+
+
+@functools.lru_cache(maxsize=256)
+def _saver_factory(fmt: str, classes: tuple[type, ...]) -> Callable[..., MaterializerFactory]:
+    """``to.<fmt>``, made once per format and set of registered classes."""
+
+    def create(
+        id: str, dependencies: Sequence[Any], combine: Any | None = None, **kwargs: Any
+    ) -> MaterializerFactory:
+        return MaterializerFactory(id, classes, combine, dependencies, **kwargs)
+
+    _named(create, f"to.{fmt}", f"{fmt} saver", classes)
+    create.__signature__ = keyword_signature(  # type: ignore[attr-defined]
+        classes,
+        [
+            inspect.Parameter("id", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("dependencies", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("combine", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
+        ],
+    )
+    return create
+
+
+@functools.lru_cache(maxsize=256)
+def _loader_factory(fmt: str, classes: tuple[type, ...]) -> Callable[..., ExtractorFactory]:
+    """``from_.<fmt>``, made once per format and set of registered classes."""
+
+    def create(target: str, **kwargs: Any) -> ExtractorFactory:
+        return ExtractorFactory(target, classes, **kwargs)
+
+    _named(create, f"from_.{fmt}", f"{fmt} loader", classes)
+    create.__signature__ = keyword_signature(  # type: ignore[attr-defined]
+        classes, [inspect.Parameter("target", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    )
+    return create
 
 
 class _MaterializerFamily(type):
@@ -414,25 +444,7 @@ class to(metaclass=_MaterializerFamily):
                 f"{registry.saver_names()}. Check the spelling, or register a DataSaver with "
                 "cayley.registry.register_adapter."
             )
-
-        def create(
-            id: str, dependencies: Sequence[Any], combine: Any | None = None, **kwargs: Any
-        ) -> MaterializerFactory:
-            return MaterializerFactory(id, classes, combine, dependencies, **kwargs)
-
-        create.__name__ = create.__qualname__ = f"to.{fmt}"
-        create.__doc__ = (
-            f"A {fmt} saver for materialize ({', '.join(c.__name__ for c in classes)})."
-        )
-        create.__signature__ = _signature(  # type: ignore[attr-defined]
-            classes,
-            [
-                inspect.Parameter("id", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-                inspect.Parameter("dependencies", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-                inspect.Parameter("combine", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
-            ],
-        )
-        return create
+        return _saver_factory(fmt, tuple(classes))
 
 
 class from_(metaclass=_MaterializerFamily):
@@ -455,15 +467,4 @@ class from_(metaclass=_MaterializerFamily):
                 f"{registry.loader_names()}. Check the spelling, or register a DataLoader with "
                 "cayley.registry.register_adapter."
             )
-
-        def create(target: str, **kwargs: Any) -> ExtractorFactory:
-            return ExtractorFactory(target, classes, **kwargs)
-
-        create.__name__ = create.__qualname__ = f"from_.{fmt}"
-        create.__doc__ = (
-            f"A {fmt} loader for materialize ({', '.join(c.__name__ for c in classes)})."
-        )
-        create.__signature__ = _signature(  # type: ignore[attr-defined]
-            classes, [inspect.Parameter("target", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        )
-        return create
+        return _loader_factory(fmt, tuple(classes))

@@ -11,6 +11,7 @@ the polars one (which takes ``file``).
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
@@ -18,7 +19,7 @@ from cayley import htypes
 from cayley.function_modifiers.base import InvalidDecoratorException
 from cayley.io.data_adapters import AdapterCommon
 
-__all__ = ["describe_types", "resolve_adapter"]
+__all__ = ["describe_types", "keyword_signature", "resolve_adapter"]
 
 
 class _Candidate(NamedTuple):
@@ -112,3 +113,20 @@ def resolve_adapter(
             "(check the annotation)."
         )
     raise InvalidDecoratorException(message)
+
+
+def keyword_signature(
+    classes: Sequence[type[AdapterCommon]], leading: Sequence[inspect.Parameter]
+) -> inspect.Signature:
+    """``leading``, then every argument any of ``classes`` takes (keyword-only, default None).
+
+    Gives ``load_from.csv``, ``to.parquet``... a signature that editors and ``help`` show.
+    """
+    params = list(leading)
+    seen = {p.name for p in params}
+    for cls in classes:
+        for name in (*cls.get_required_arguments(), *cls.get_optional_arguments()):
+            if name not in seen:
+                seen.add(name)
+                params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None))
+    return inspect.Signature(params)
