@@ -242,3 +242,45 @@ def test_same_polars_files_as_hamilton(tmp_path: Path) -> None:
     assert pl.read_parquet(tmp_path / "c" / "f.parquet").equals(
         pl.read_parquet(tmp_path / "h" / "f.parquet")
     )
+
+
+def test_adapters_take_hamiltons_arguments_and_defaults() -> None:
+    """Every adapter class cayley shares with Hamilton has the same fields, defaults and format."""
+    import dataclasses
+
+    import hamilton.plugins.numpy_extensions  # noqa: F401 - registers npy
+    import hamilton.plugins.pandas_extensions  # noqa: F401
+    import hamilton.plugins.polars_extensions  # noqa: F401
+    import hamilton.plugins.yaml_extensions  # noqa: F401
+    from hamilton import registry as h_registry
+
+    from cayley import registry as c_registry
+
+    def classes(registry: Any) -> dict[str, type]:
+        found = {}
+        for table in (registry.LOADER_REGISTRY, registry.SAVER_REGISTRY):
+            for adapters in table.values():
+                for cls in adapters:
+                    found[cls.__name__] = cls
+        return found
+
+    def fields(cls: type) -> list[tuple[str, Any]]:
+        return [
+            (f.name, f.default if f.default is not dataclasses.MISSING else "<required>")
+            for f in dataclasses.fields(cls)
+        ]
+
+    ours, theirs = classes(c_registry), classes(h_registry)
+    shared = sorted(set(ours) & set(theirs))
+    assert len(shared) >= 45, shared
+    for name in shared:
+        assert fields(ours[name]) == fields(theirs[name]), name
+        assert ours[name].name() == theirs[name].name(), name
+    # what Hamilton has and cayley does not: readers needing libraries outside the io extra
+    assert sorted(set(theirs) - set(ours)) == [
+        "PandasHtmlReader",
+        "PandasSPSSReader",
+        "PolarsDatabaseWriter",
+        "PolarsSpreadsheetReader",
+        "PolarsSpreadsheetWriter",
+    ]

@@ -316,3 +316,18 @@ def test_factory_errors_are_raised_when_the_materializer_is_made() -> None:
         to.json(id="z", dependencies=["c"], path="p", combine=dict)
     with pytest.raises(TypeError, match="missing 1 required positional argument: 'target'"):
         from_.json(path="p")
+
+
+def test_a_driver_with_materializers_pickles(tmp_path: Path) -> None:
+    from tests.resources import core_basic
+
+    dr = (
+        driver.Builder()
+        .with_modules(core_basic)
+        .with_materializers(to.pickle(id="saved", dependencies=["c"], path=str(tmp_path / "c.pkl")))
+        .build()
+    )
+    copy = pickle.loads(pickle.dumps(dr))
+    assert "saved" in copy.graph.nodes
+    copy.execute(["saved"], inputs={"x": 1})
+    assert pickle.loads((tmp_path / "c.pkl").read_bytes()) == 22
