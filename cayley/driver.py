@@ -11,6 +11,7 @@ import collections
 import copy as _copy
 import pickle
 import sys
+import threading
 import types
 import uuid
 import warnings
@@ -166,6 +167,7 @@ class Driver(VisualizationMixin):
         )
         self._plans: dict[tuple, ExecutionPlan] = {}
         self._materialized: collections.OrderedDict[tuple, Driver] = collections.OrderedDict()
+        self._materialized_lock = threading.Lock()
         # Without dynamic execution a run has no tasks to speak of: task hooks stay silent.
         self._run_adapters = self.adapter if _dynamic else self.adapter.without_task_hooks()
         self._public_graph: HamiltonGraph | None = None
@@ -390,6 +392,7 @@ class Driver(VisualizationMixin):
         variant.graph = graph
         variant._plans = {}
         variant._materialized = collections.OrderedDict()
+        variant._materialized_lock = threading.Lock()
         variant._public_graph = None
         variant._validate_graph()
         call_hooks(
@@ -416,15 +419,17 @@ class Driver(VisualizationMixin):
         if not (request.materializers or request.extractors):
             return request, self, False
         key = request.key
-        variant = self._materialized.get(key)
-        if variant is not None:
-            self._materialized.move_to_end(key)
-            return request, variant, False
+        with self._materialized_lock:
+            variant = self._materialized.get(key)
+            if variant is not None:
+                self._materialized.move_to_end(key)
+                return request, variant, False
         graph = rewrite_graph(self.graph, request, self._edge_type_check, _output_names)
         variant = self._with_graph(graph)
-        self._materialized[key] = variant
-        if len(self._materialized) > self.MATERIALIZED_GRAPHS_KEPT:
-            self._materialized.popitem(last=False)
+        with self._materialized_lock:
+            self._materialized[key] = variant
+            if len(self._materialized) > self.MATERIALIZED_GRAPHS_KEPT:
+                self._materialized.popitem(last=False)
         return request, variant, True
 
     def materialize(

@@ -251,7 +251,7 @@ class SaveToDecorator(base.NodeTransformer):
             )
         return targets[0]
 
-    def _saver_name(self, target: Node, fmt: str, nodes: list[Node]) -> tuple[str, list[Node]]:
+    def _saver_name(self, target: Node, nodes: list[Node]) -> tuple[str, list[Node]]:
         """The new saver's name; renames an earlier default-named saver of the same target."""
         if self.output_name is not None:
             return self.output_name, nodes
@@ -271,25 +271,20 @@ class SaveToDecorator(base.NodeTransformer):
                 sink = n.tags[io_nodes.SAVER_SINK_TAG]
                 n = n.copy_with(**base.split_name(f"{default}.{sink}"))
             renamed.append(n)
-        name = f"{default}.{fmt}"
+        name = f"{default}.{self.fmt}"
         if any(n.name == name for n in renamed):
             raise base.InvalidDecoratorException(
-                f"two @save_to.{fmt} decorators save {target.name!r}; give them distinct "
+                f"two @save_to.{self.fmt} decorators save {target.name!r}; give them distinct "
                 "output_name_ values."
             )
         return name, renamed
 
-    def transform_dag(
-        self, nodes: Collection[Node], config: dict[str, Any], fn: Callable[..., Any]
-    ) -> Collection[Node]:
-        """The function's nodes plus the saver node."""
-        target = self._target(nodes)
+    def _saver(self, target: Node, fn: Callable[..., Any], name: str) -> Node:
         where = f"node {target.name!r} of function {fn.__qualname__}"
         adapter = _resolve(
             self.fmt, "saver", self.saver_classes, target.type, self.arguments.names, where
         )
-        name, out = self._saver_name(target, adapter.name(), list(nodes))
-        saver = _io_nodes().saver_node(
+        return _io_nodes().saver_node(
             name=name,
             adapter=adapter,
             arguments=self.arguments,
@@ -297,13 +292,20 @@ class SaveToDecorator(base.NodeTransformer):
             data_type=target.type,
             origins=(fn,),
         )
-        return [*out, saver]
+
+    def transform_dag(
+        self, nodes: Collection[Node], config: dict[str, Any], fn: Callable[..., Any]
+    ) -> Collection[Node]:
+        """The function's nodes plus the saver of the target node."""
+        target = self._target(nodes)
+        name, out = self._saver_name(target, list(nodes))
+        return [*out, self._saver(target, fn, name)]
 
     def transform_node(
         self, node_: Node, config: dict[str, Any], fn: Callable[..., Any]
     ) -> Collection[Node]:
-        """Unused: :meth:`transform_dag` handles the whole set of nodes."""
-        return [node_]
+        """``node_`` and its saver, named ``output_name_`` or ``save.<node>``."""
+        return [node_, self._saver(node_, fn, self.output_name or f"save.{node_.name}")]
 
 
 class save_to(metaclass=_FormatFamily):

@@ -331,3 +331,22 @@ def test_a_driver_with_materializers_pickles(tmp_path: Path) -> None:
     assert "saved" in copy.graph.nodes
     copy.execute(["saved"], inputs={"x": 1})
     assert pickle.loads((tmp_path / "c.pkl").read_bytes()) == 22
+
+
+def test_concurrent_materialize_calls_share_one_driver(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    dr = build(FLOW)
+
+    def one(i: int) -> int:
+        path = tmp_path / f"{i % 3}-{i}.json"
+        metadata, extra = dr.materialize(
+            to.json(id=f"saved_{i % 3}", dependencies=["c"], path=str(path)),
+            additional_vars=["a"],
+            inputs={"x": i},
+        )
+        assert json.loads(path.read_text()) == {"a": i + 1, "b": 2 * (i + 1)}
+        return extra["a"]
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(one, range(24))) == [i + 1 for i in range(24)]
