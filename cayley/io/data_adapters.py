@@ -40,6 +40,22 @@ def field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls)}
 
 
+@functools.cache
+def _arguments(cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(required, optional) init fields of the dataclass ``cls``, with their types."""
+    types = field_types(cls)
+    required: dict[str, Any] = {}
+    optional: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        has_default = f.default is not dataclasses.MISSING or (
+            f.default_factory is not dataclasses.MISSING
+        )
+        (optional if has_default else required)[f.name] = types[f.name]
+    return required, optional
+
+
 class AdapterCommon(abc.ABC):
     """What loaders and savers share: a format name, the types handled, the arguments."""
 
@@ -113,28 +129,13 @@ class AdapterCommon(abc.ABC):
     def get_required_arguments(cls) -> dict[str, Any]:
         """Arguments without a default, with their annotated types."""
         cls._ensure_dataclass()
-        types = field_types(cls)
-        return {
-            f.name: types[f.name]
-            for f in dataclasses.fields(cls)
-            if f.init
-            and f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING
-        }
+        return dict(_arguments(cls)[0])
 
     @classmethod
     def get_optional_arguments(cls) -> dict[str, Any]:
         """Arguments with a default, with their annotated types."""
         cls._ensure_dataclass()
-        types = field_types(cls)
-        return {
-            f.name: types[f.name]
-            for f in dataclasses.fields(cls)
-            if f.init
-            and (
-                f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-            )
-        }
+        return dict(_arguments(cls)[1])
 
 
 class DataLoader(AdapterCommon, abc.ABC):
