@@ -9,7 +9,13 @@ polars, pyarrow, numpy, pyyaml and openpyxl are imported when a format needing t
 from __future__ import annotations
 
 from cayley.io import default_data_loaders as default
-from cayley.io import numpy_adapters, pandas_adapters, polars_adapters, yaml_adapters
+from cayley.io import (
+    numpy_adapters,
+    pandas_adapters,
+    pandas_more_adapters,
+    polars_adapters,
+    yaml_adapters,
+)
 
 __all__ = ["ADAPTERS"]
 
@@ -28,6 +34,7 @@ ADAPTERS: tuple[type, ...] = (
     *yaml_adapters.ADAPTERS,
     *numpy_adapters.ADAPTERS,
     *pandas_adapters.ADAPTERS,
+    *pandas_more_adapters.ADAPTERS,
     *polars_adapters.LAZYFRAME_ADAPTERS,
     *polars_adapters.DATAFRAME_ADAPTERS,
 )

@@ -1,24 +1,22 @@
-"""pandas DataFrame formats: csv, parquet, feather, excel, json, pickle, sql, and more.
+"""pandas DataFrame formats: csv, parquet, feather, excel, json, pickle and sql.
 
 Arguments and defaults are those of Hamilton's pandas adapters, passed on to the pandas
 function of the same name (``read_csv``, ``DataFrame.to_parquet``...) when set; see
-:func:`cayley.io.libraries.library_kwargs`. pandas (and pyarrow for parquet, feather and orc,
+:func:`cayley.io.libraries.library_kwargs`. pandas (and pyarrow for parquet and feather,
 openpyxl for excel) is imported when the format is used: ``pip install "cayley[io]"``.
-Writers to local paths are atomic (:mod:`cayley.io.atomic`).
+Writers to local paths are atomic (:mod:`cayley.io.atomic`). More formats are in
+:mod:`cayley.io.pandas_more_adapters`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import os
-from collections.abc import Callable, Collection
 from typing import Any, ClassVar
 
 from cayley.io.atomic import atomic_directory, atomic_path
 from cayley.io.data_adapters import DataLoader, DataSaver
-from cayley.io.freshness import file_token
 from cayley.io.libraries import library_kwargs, require
+from cayley.io.pandas_base import PandasFrameAdapter, PandasReader, PandasWriter, PathOrBuffer
 from cayley.io.utils import (
     get_dataframe_metadata,
     get_file_and_dataframe_metadata,
@@ -30,107 +28,22 @@ __all__ = [
     "PandasCSVWriter",
     "PandasExcelReader",
     "PandasExcelWriter",
-    "PandasFWFReader",
     "PandasFeatherReader",
     "PandasFeatherWriter",
-    "PandasHtmlWriter",
     "PandasJsonReader",
     "PandasJsonWriter",
-    "PandasORCReader",
-    "PandasORCWriter",
     "PandasParquetReader",
     "PandasParquetWriter",
     "PandasPickleReader",
     "PandasPickleWriter",
     "PandasSqlReader",
     "PandasSqlWriter",
-    "PandasStataReader",
-    "PandasStataWriter",
-    "PandasTableReader",
-    "PandasXmlReader",
-    "PandasXmlWriter",
 ]
-
-PathOrBuffer = str | os.PathLike | io.IOBase
-
-
-class _PandasFrame:
-    """Adapters of ``pandas.DataFrame`` values; pandas is imported on use."""
-
-    library: ClassVar[str | None] = "pandas"
-    #: Field holding the path (or buffer) read or written.
-    path_field: ClassVar[str] = "path"
-
-    @classmethod
-    def applicable_types(cls) -> Collection[type]:
-        return [require("pandas", cls.name()).DataFrame]  # type: ignore[attr-defined]
-
-    def _target(self) -> Any:
-        target = getattr(self, self.path_field)
-        if target is None:
-            raise ValueError(
-                f"{type(self).__name__} needs {self.path_field}=<path>: where to "
-                f"{'read' if isinstance(self, DataLoader) else 'write'} the data."
-            )
-        return target
-
-
-class _PandasReader(_PandasFrame, DataLoader):
-    """Reads with ``pandas.<reader>(<path>, **fields)``."""
-
-    def _read(
-        self,
-        reader: str,
-        rename: dict[str, str] | None = None,
-        unless_changed: Collection[str] = (),
-    ) -> tuple[Any, dict[str, Any]]:
-        pd = require("pandas", self.name())
-        fn: Callable[..., Any] = getattr(pd, reader)
-        target = self._target()
-        kwargs = library_kwargs(
-            self, fn, exclude={self.path_field}, rename=rename, unless_changed=unless_changed
-        )
-        df = fn(target, **kwargs)
-        return df, get_file_and_dataframe_metadata(target, df)
-
-    def source_token(self) -> str | None:
-        """Path, size and modification time of the file read."""
-        return file_token(getattr(self, self.path_field))
-
-
-class _PandasWriter(_PandasFrame, DataSaver):
-    """Writes with ``DataFrame.<writer>(<temporary path>, **fields)``, then renames."""
-
-    def _write(
-        self,
-        data: Any,
-        writer: str,
-        *,
-        append: bool = False,
-        exclude: Collection[str] = (),
-        rename: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-        unless_changed: Collection[str] = (),
-    ) -> dict[str, Any]:
-        pd = require("pandas", self.name())
-        fn: Callable[..., Any] = getattr(pd.DataFrame, writer)
-        target = self._target()
-        kwargs = library_kwargs(
-            self,
-            fn,
-            exclude={self.path_field, *exclude},
-            rename=rename,
-            unless_changed=unless_changed,
-        )
-        kwargs.update(extra or {})
-        with atomic_path(target, append=append) as path:
-            fn(data, path, **kwargs)
-        return get_file_and_dataframe_metadata(target, data)
 
 
 # ---- csv -----------------------------------------------------------------------------------
 @dataclasses.dataclass
-class PandasCSVReader(_PandasReader):
+class PandasCSVReader(PandasReader):
     """``csv`` → pandas: :func:`pandas.read_csv`."""
 
     path: PathOrBuffer
@@ -186,11 +99,11 @@ class PandasCSVReader(_PandasReader):
         return "csv"
 
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        return self._read("read_csv")
+        return self.read_with("read_csv")
 
 
 @dataclasses.dataclass
-class PandasCSVWriter(_PandasWriter):
+class PandasCSVWriter(PandasWriter):
     """pandas → ``csv``: :meth:`pandas.DataFrame.to_csv` (without the index by default)."""
 
     path: PathOrBuffer
@@ -220,7 +133,7 @@ class PandasCSVWriter(_PandasWriter):
         return "csv"
 
     def save_data(self, data: Any) -> dict[str, Any]:
-        return self._write(data, "to_csv", append=self.mode.startswith("a"))
+        return self.write_with(data, "to_csv", append=self.mode.startswith("a"))
 
 
 # ---- parquet -------------------------------------------------------------------------------
@@ -230,7 +143,7 @@ def _auto(engine: str) -> tuple[str, ...]:
 
 
 @dataclasses.dataclass
-class PandasParquetReader(_PandasReader):
+class PandasParquetReader(PandasReader):
     """``parquet`` → pandas: :func:`pandas.read_parquet` (pyarrow)."""
 
     path: PathOrBuffer
@@ -260,7 +173,7 @@ class PandasParquetReader(_PandasReader):
 
 
 @dataclasses.dataclass
-class PandasParquetWriter(_PandasWriter):
+class PandasParquetWriter(PandasWriter):
     """pandas → ``parquet``: :meth:`pandas.DataFrame.to_parquet` (a directory with partition_cols)."""
 
     path: PathOrBuffer
@@ -279,7 +192,7 @@ class PandasParquetWriter(_PandasWriter):
         if self.engine in ("auto", "pyarrow"):
             require("pyarrow", self.name())
         if not self.partition_cols:
-            return self._write(
+            return self.write_with(
                 data,
                 "to_parquet",
                 exclude={"extra_kwargs", *_auto(self.engine)},
@@ -297,7 +210,7 @@ class PandasParquetWriter(_PandasWriter):
 
 # ---- feather -------------------------------------------------------------------------------
 @dataclasses.dataclass
-class PandasFeatherReader(_PandasReader):
+class PandasFeatherReader(PandasReader):
     """``feather`` → pandas: :func:`pandas.read_feather` (pyarrow)."""
 
     path: PathOrBuffer
@@ -312,11 +225,11 @@ class PandasFeatherReader(_PandasReader):
 
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
         require("pyarrow", self.name())
-        return self._read("read_feather")
+        return self.read_with("read_feather")
 
 
 @dataclasses.dataclass
-class PandasFeatherWriter(_PandasWriter):
+class PandasFeatherWriter(PandasWriter):
     """pandas → ``feather``: :meth:`pandas.DataFrame.to_feather` (pyarrow)."""
 
     path: PathOrBuffer
@@ -332,12 +245,12 @@ class PandasFeatherWriter(_PandasWriter):
 
     def save_data(self, data: Any) -> dict[str, Any]:
         require("pyarrow", self.name())
-        return self._write(data, "to_feather", exclude={"dest"})
+        return self.write_with(data, "to_feather", exclude={"dest"})
 
 
 # ---- excel ---------------------------------------------------------------------------------
 @dataclasses.dataclass
-class PandasExcelReader(_PandasReader):
+class PandasExcelReader(PandasReader):
     """``excel`` → pandas: :func:`pandas.read_excel` (openpyxl for .xlsx)."""
 
     path: PathOrBuffer | None = None
@@ -373,7 +286,7 @@ class PandasExcelReader(_PandasReader):
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
         if self.engine in (None, "openpyxl"):
             require("openpyxl", self.name())
-        return self._read("read_excel")
+        return self.read_with("read_excel")
 
 
 _EXCEL_WRITER_FIELDS = frozenset(
@@ -390,7 +303,7 @@ _EXCEL_WRITER_FIELDS = frozenset(
 
 
 @dataclasses.dataclass
-class PandasExcelWriter(_PandasWriter):
+class PandasExcelWriter(PandasWriter):
     """pandas → ``excel``: :class:`pandas.ExcelWriter` and :meth:`pandas.DataFrame.to_excel`.
 
     With ``mode="a"`` the sheet is added to the existing workbook (still atomically).
@@ -444,7 +357,7 @@ class PandasExcelWriter(_PandasWriter):
 
 # ---- json ----------------------------------------------------------------------------------
 @dataclasses.dataclass
-class PandasJsonReader(_PandasReader):
+class PandasJsonReader(PandasReader):
     """``json`` → pandas: :func:`pandas.read_json`."""
 
     path_field: ClassVar[str] = "filepath_or_buffer"
@@ -473,11 +386,11 @@ class PandasJsonReader(_PandasReader):
         return "json"
 
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        return self._read("read_json", unless_changed={"convert_dates", "keep_default_dates"})
+        return self.read_with("read_json", unless_changed={"convert_dates", "keep_default_dates"})
 
 
 @dataclasses.dataclass
-class PandasJsonWriter(_PandasWriter):
+class PandasJsonWriter(PandasWriter):
     """pandas → ``json``: :meth:`pandas.DataFrame.to_json`."""
 
     path_field: ClassVar[str] = "filepath_or_buffer"
@@ -501,14 +414,14 @@ class PandasJsonWriter(_PandasWriter):
         return "json"
 
     def save_data(self, data: Any) -> dict[str, Any]:
-        return self._write(
+        return self.write_with(
             data, "to_json", append=self.mode.startswith("a"), unless_changed={"date_format"}
         )
 
 
 # ---- pickle --------------------------------------------------------------------------------
 @dataclasses.dataclass
-class PandasPickleReader(_PandasReader):
+class PandasPickleReader(PandasReader):
     """``pickle`` → pandas: :func:`pandas.read_pickle` (``path`` or ``filepath_or_buffer``)."""
 
     path_field: ClassVar[str] = "filepath_or_buffer"
@@ -536,7 +449,7 @@ class PandasPickleReader(_PandasReader):
 
 
 @dataclasses.dataclass
-class PandasPickleWriter(_PandasWriter):
+class PandasPickleWriter(PandasWriter):
     """pandas → ``pickle``: :meth:`pandas.DataFrame.to_pickle`."""
 
     path: PathOrBuffer
@@ -549,12 +462,12 @@ class PandasPickleWriter(_PandasWriter):
         return "pickle"
 
     def save_data(self, data: Any) -> dict[str, Any]:
-        return self._write(data, "to_pickle")
+        return self.write_with(data, "to_pickle")
 
 
 # ---- sql -----------------------------------------------------------------------------------
 @dataclasses.dataclass
-class PandasSqlReader(_PandasFrame, DataLoader):
+class PandasSqlReader(PandasFrameAdapter, DataLoader):
     """``sql`` → pandas: :func:`pandas.read_sql` on any DB-API connection (or SQLAlchemy)."""
 
     query_or_table: str
@@ -580,7 +493,7 @@ class PandasSqlReader(_PandasFrame, DataLoader):
 
 
 @dataclasses.dataclass
-class PandasSqlWriter(_PandasFrame, DataSaver):
+class PandasSqlWriter(PandasFrameAdapter, DataSaver):
     """pandas → ``sql``: :meth:`pandas.DataFrame.to_sql` on any DB-API connection (or SQLAlchemy)."""
 
     table_name: str
@@ -604,279 +517,6 @@ class PandasSqlWriter(_PandasFrame, DataSaver):
         return {**get_sql_metadata(self.table_name, data), **get_dataframe_metadata(data)}
 
 
-# ---- more pandas formats -------------------------------------------------------------------
-@dataclasses.dataclass
-class PandasTableReader(_PandasReader):
-    """``table`` → pandas: :func:`pandas.read_table` (tab-separated by default)."""
-
-    path_field: ClassVar[str] = "filepath_or_buffer"
-
-    filepath_or_buffer: PathOrBuffer
-    sep: str | None = None
-    delimiter: str | None = None
-    header: Any = "infer"
-    names: Any = None
-    index_col: Any = None
-    usecols: Any = None
-    dtype: Any = None
-    engine: str | None = None
-    converters: Any = None
-    true_values: Any = None
-    false_values: Any = None
-    skipinitialspace: bool = False
-    skiprows: Any = None
-    skipfooter: int = 0
-    nrows: int | None = None
-    na_values: Any = None
-    keep_default_na: bool = True
-    na_filter: bool = True
-    verbose: bool | None = None
-    skip_blank_lines: bool = True
-    parse_dates: Any = False
-    infer_datetime_format: bool = False
-    keep_date_col: bool | None = None
-    date_parser: Any = None
-    date_format: Any = None
-    dayfirst: bool = False
-    cache_dates: bool = True
-    iterator: bool = False
-    chunksize: int | None = None
-    compression: Any = "infer"
-    thousands: str | None = None
-    decimal: str = "."
-    lineterminator: str | None = None
-    quotechar: str = '"'
-    quoting: int = 0
-    doublequote: bool = True
-    escapechar: str | None = None
-    comment: str | None = None
-    encoding: str | None = None
-    encoding_errors: str = "strict"
-    dialect: Any = None
-    on_bad_lines: Any = "error"
-    delim_whitespace: bool | None = None
-    low_memory: bool = True
-    memory_map: bool = False
-    float_precision: str | None = None
-    storage_options: dict[str, Any] | None = None
-    dtype_backend: str = "numpy_nullable"
-
-    @classmethod
-    def name(cls) -> str:
-        return "table"
-
-    def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        return self._read("read_table")
-
-
-@dataclasses.dataclass
-class PandasFWFReader(_PandasReader):
-    """``fwf`` → pandas: :func:`pandas.read_fwf` (fixed-width columns)."""
-
-    path_field: ClassVar[str] = "filepath_or_buffer"
-
-    filepath_or_buffer: PathOrBuffer
-    colspecs: Any = "infer"
-    widths: list[int] | None = None
-    infer_nrows: int = 100
-    dtype_backend: str = "numpy_nullable"
-
-    @classmethod
-    def name(cls) -> str:
-        return "fwf"
-
-    def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        return self._read("read_fwf")
-
-
-@dataclasses.dataclass
-class PandasORCReader(_PandasReader):
-    """``orc`` → pandas: :func:`pandas.read_orc` (pyarrow)."""
-
-    path: PathOrBuffer
-    columns: list[str] | None = None
-    dtype_backend: str = "numpy_nullable"
-    filesystem: Any = None
-
-    @classmethod
-    def name(cls) -> str:
-        return "orc"
-
-    def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        require("pyarrow", self.name())
-        return self._read("read_orc")
-
-
-@dataclasses.dataclass
-class PandasORCWriter(_PandasWriter):
-    """pandas → ``orc``: :meth:`pandas.DataFrame.to_orc` (pyarrow)."""
-
-    path: PathOrBuffer
-    engine: str = "pyarrow"
-    index: bool | None = None
-    engine_kwargs: dict[str, Any] | None = None
-
-    @classmethod
-    def name(cls) -> str:
-        return "orc"
-
-    def save_data(self, data: Any) -> dict[str, Any]:
-        require("pyarrow", self.name())
-        return self._write(data, "to_orc")
-
-
-@dataclasses.dataclass
-class PandasStataReader(_PandasReader):
-    """``stata`` → pandas: :func:`pandas.read_stata`."""
-
-    path_field: ClassVar[str] = "filepath_or_buffer"
-
-    filepath_or_buffer: PathOrBuffer
-    convert_dates: bool = True
-    convert_categoricals: bool = True
-    index_col: str | None = None
-    convert_missing: bool = False
-    preserve_dtypes: bool = True
-    columns: list[str] | None = None
-    order_categoricals: bool = True
-    chunksize: int | None = None
-    iterator: bool = False
-    compression: Any = "infer"
-    storage_options: dict[str, Any] | None = None
-
-    @classmethod
-    def name(cls) -> str:
-        return "stata"
-
-    def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        return self._read("read_stata")
-
-
-@dataclasses.dataclass
-class PandasStataWriter(_PandasWriter):
-    """pandas → ``stata``: :meth:`pandas.DataFrame.to_stata`."""
-
-    path: PathOrBuffer | None = None
-    convert_dates: dict[str, str] | None = None
-    write_index: bool = True
-    byteorder: str | None = None
-    time_stamp: Any = None
-    data_label: str | None = None
-    variable_labels: dict[str, str] | None = None
-    version: int = 114
-    convert_strl: list[str] | None = None
-    compression: Any = "infer"
-    storage_options: dict[str, Any] | None = None
-    value_labels: dict[str, dict[float, str]] | None = None
-
-    @classmethod
-    def name(cls) -> str:
-        return "stata"
-
-    def save_data(self, data: Any) -> dict[str, Any]:
-        return self._write(data, "to_stata")
-
-
-@dataclasses.dataclass
-class PandasXmlReader(_PandasReader):
-    """``xml`` → pandas: :func:`pandas.read_xml` (``parser="etree"`` needs no lxml)."""
-
-    path_field: ClassVar[str] = "path_or_buffer"
-
-    path_or_buffer: PathOrBuffer
-    xpath: str = "./*"
-    namespace: dict[str, str] | None = None
-    elems_only: bool = False
-    attrs_only: bool = False
-    names: list[str] | None = None
-    dtype: Any = None
-    converters: Any = None
-    parse_dates: Any = False
-    encoding: str | None = "utf-8"
-    parser: str = "lxml"
-    stylesheet: Any = None
-    iterparse: Any = None
-    compression: Any = "infer"
-    storage_options: dict[str, Any] | None = None
-    dtype_backend: str = "numpy_nullable"
-
-    @classmethod
-    def name(cls) -> str:
-        return "xml"
-
-    def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        return self._read("read_xml", rename={"namespace": "namespaces"})
-
-
-@dataclasses.dataclass
-class PandasXmlWriter(_PandasWriter):
-    """pandas → ``xml``: :meth:`pandas.DataFrame.to_xml` (``parser="etree"`` needs no lxml)."""
-
-    path_field: ClassVar[str] = "path_or_buffer"
-
-    path_or_buffer: PathOrBuffer
-    index: bool = True
-    root_name: str = "data"
-    row_name: str = "row"
-    na_rep: str | None = None
-    attr_cols: list[str] | None = None
-    elems_cols: list[str] | None = None
-    namespaces: dict[str, str] | None = None
-    prefix: str | None = None
-    encoding: str = "utf-8"
-    xml_declaration: bool = True
-    pretty_print: bool = True
-    parser: str = "lxml"
-    stylesheet: Any = None
-    compression: Any = "infer"
-    storage_options: dict[str, Any] | None = None
-
-    @classmethod
-    def name(cls) -> str:
-        return "xml"
-
-    def save_data(self, data: Any) -> dict[str, Any]:
-        return self._write(data, "to_xml", rename={"elems_cols": "elem_cols"})
-
-
-@dataclasses.dataclass
-class PandasHtmlWriter(_PandasWriter):
-    """pandas → ``html``: :meth:`pandas.DataFrame.to_html` (a table)."""
-
-    path_field: ClassVar[str] = "buf"
-
-    buf: PathOrBuffer | None = None
-    columns: list[str] | None = None
-    col_space: Any = None
-    header: Any = True
-    index: bool = True
-    na_rep: str = "NaN"
-    formatters: Any = None
-    float_format: Any = None
-    sparsify: bool = True
-    index_names: bool = True
-    justify: str | None = None
-    max_rows: int | None = None
-    max_cols: int | None = None
-    show_dimensions: bool = False
-    decimal: str = "."
-    bold_rows: bool = True
-    classes: Any = None
-    escape: bool = True
-    notebook: bool = False
-    border: int | None = None
-    table_id: str | None = None
-    render_links: bool = False
-    encoding: str | None = "utf-8"
-
-    @classmethod
-    def name(cls) -> str:
-        return "html"
-
-    def save_data(self, data: Any) -> dict[str, Any]:
-        return self._write(data, "to_html")
-
-
 ADAPTERS: tuple[type, ...] = (
     PandasCSVReader,
     PandasCSVWriter,
@@ -888,17 +528,8 @@ ADAPTERS: tuple[type, ...] = (
     PandasJsonWriter,
     PandasSqlReader,
     PandasSqlWriter,
-    PandasXmlReader,
-    PandasXmlWriter,
-    PandasHtmlWriter,
-    PandasStataReader,
-    PandasStataWriter,
     PandasFeatherReader,
     PandasFeatherWriter,
-    PandasORCReader,
-    PandasORCWriter,
     PandasExcelReader,
     PandasExcelWriter,
-    PandasTableReader,
-    PandasFWFReader,
 )
