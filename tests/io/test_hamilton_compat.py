@@ -284,3 +284,42 @@ def test_adapters_take_hamiltons_arguments_and_defaults() -> None:
         "PolarsSpreadsheetReader",
         "PolarsSpreadsheetWriter",
     ]
+
+
+def test_materializer_nodes_match_hamilton(tmp_path: Path) -> None:
+    from hamilton import base as h_base
+    from hamilton.io import materialization as h_mat
+
+    from cayley import base as c_base
+    from cayley.io import materialization as c_mat
+
+    graphs = []
+    for package, mat, base in (("hamilton", h_mat, h_base), ("cayley", c_mat, c_base)):
+        module = ad_hoc_utils.module_from_source(SOURCE.replace("hamilton", package))
+        builder = hamilton_driver.Builder() if package == "hamilton" else cayley_driver.Builder()
+        dr = (
+            builder.with_modules(module)
+            .with_config({"flavour": "plain"})
+            .with_materializers(
+                mat.from_.json(target="settings", path=str(tmp_path / "s.json")),
+                mat.to.json(id="settings_json", dependencies=["settings"], path="x.json"),
+                mat.to.json(
+                    id="joined",
+                    dependencies=["settings", "summary"],
+                    path="y.json",
+                    combine=base.DictResult(),
+                ),
+            )
+            .build()
+        )
+        graphs.append(dr)
+    h, c = graphs
+    assert _data_nodes(c) == _data_nodes(h)
+    for name in (
+        "load_data.settings",
+        "settings",
+        "settings_json",
+        "joined",
+        "joined_build_result",
+    ):
+        assert set(c.graph.dependencies[name]) == set(h.graph.nodes[name].input_types), name
