@@ -25,6 +25,7 @@ from typing import Any
 from cayley.function_modifiers.base import InvalidDecoratorException
 from cayley.function_modifiers.dependencies import LiteralDependency, UpstreamDependency
 from cayley.graph import FunctionGraph
+from cayley.graph_types import HamiltonNode
 from cayley.io import nodes as io_nodes
 from cayley.io.resolve import keyword_signature, resolve_adapter
 from cayley.lifecycle.api import ResultBuilder
@@ -257,15 +258,17 @@ class ExtractorFactory:
 
 
 def _names(values: Sequence[Any], graph: FunctionGraph) -> list[str]:
-    """Node names of ``values`` given as names or nodes (functions need the driver's rule)."""
+    """Node names of ``values`` given as names, nodes or node functions (by their name)."""
     out = []
     for value in values:
-        name = value if isinstance(value, str) else getattr(value, "name", None)
-        if not isinstance(name, str):
-            name = getattr(value, "__name__", None)
-        if not isinstance(name, str):
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, (Node, HamiltonNode)):
+            out.append(value.name)
+        elif inspect.isfunction(value):
+            out.append(value.__name__)
+        else:
             raise TypeError(f"Cannot use {value!r} as a node: pass a node name.")
-        out.append(name)
     return out
 
 
