@@ -16,7 +16,7 @@ import types
 import uuid
 import warnings
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cayley import htypes
 from cayley.execution.executors import (
@@ -40,6 +40,9 @@ from cayley.lifecycle.base import (
 )
 from cayley.node import Node
 from cayley.visualization import VisualizationMixin
+
+if TYPE_CHECKING:
+    from cayley.io.materialization import MaterializationRequest
 
 __all__ = ["Builder", "Driver", "Variable", "InvalidExecutorException"]
 
@@ -405,7 +408,7 @@ class Driver(VisualizationMixin):
 
     def _materialization(
         self, materializers: Sequence[Any], additional_vars: Sequence[Any] | None
-    ) -> tuple[Any, Driver, bool]:
+    ) -> tuple[MaterializationRequest, Driver, bool]:
         """The request, the driver running it (cached per materializers), whether it is new."""
         from cayley.io.materialization import MaterializationRequest, rewrite_graph
 
