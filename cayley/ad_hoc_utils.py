@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import linecache
+import os
 import sys
+import tempfile
 import textwrap
 import types
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["create_temporary_module", "module_from_source"]
+__all__ = ["create_module", "create_temporary_module", "module_from_source"]
 
 
 def _fresh_name(prefix: str) -> str:
@@ -77,4 +80,32 @@ def module_from_source(source: str, module_name: str | None = None) -> types.Mod
     sys.modules[name] = module
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     exec(compile(text, filename, "exec", dont_inherit=True), module.__dict__)
+    return module
+
+
+def create_module(
+    source: str, module_name: str | None = None, verbosity: int = 0
+) -> types.ModuleType:
+    """Write ``source`` to a temporary ``.py`` file and import it as a module.
+
+    Unlike :func:`module_from_source` the module has a real ``__file__``, so
+    ``inspect.getsource`` and tracebacks show its code. It is registered in ``sys.modules``
+    under ``module_name`` (a fresh name by default). With ``verbosity`` > 0 the file's path is
+    printed.
+    """
+    name = module_name or _fresh_name("created_module")
+    fd, path = tempfile.mkstemp(prefix=f"{name}_", suffix=".py")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(textwrap.dedent(source))
+    if verbosity > 0:
+        print(f"Module {name} written to {path}")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
     return module

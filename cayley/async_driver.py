@@ -10,8 +10,9 @@ Lifecycle adapters work as in the synchronous driver, and hooks written as ``asy
 the others) are awaited after the synchronous hooks of the same point. Async
 ``pre_do_anything`` and ``post_graph_construct`` hooks, and adapters' ``ainit()``, run in
 :meth:`AsyncDriver.ainit` (which :meth:`Builder.build` awaits). Dynamic execution
-(``Parallelizable``/``Collect``), materializers, legacy graph adapters and
-``do_remote_execute`` adapters are not supported.
+(``Parallelizable``/``Collect``), legacy graph adapters and ``do_remote_execute`` adapters
+are not supported. :meth:`AsyncDriver.materialize` saves and loads like the synchronous
+driver's, with the nodes running as tasks.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ __all__ = [
 
 
 class AsyncExecutionNotSupported(ValueError):
-    """A feature the async driver does not offer (dynamic execution, materializers...)."""
+    """A feature the async driver does not offer (dynamic execution, legacy adapters...)."""
 
 
 async def process_value(value: Any) -> Any:
@@ -181,6 +182,7 @@ class AsyncDriver(Driver):
         result_builder: Any | None = None,
         adapters: Sequence[Any] | None = None,
         allow_module_overrides: bool = False,
+        _materializers: Sequence[Any] | None = None,
     ) -> None:
         adapters = list(adapters or [])
         builders = [a for a in adapters if isinstance(a, BaseDoBuildResult)]
@@ -207,6 +209,7 @@ class AsyncDriver(Driver):
             adapter=[builder, *others],
             allow_module_overrides=allow_module_overrides,
             _use_legacy_adapter=False,
+            _materializers=_materializers,
         )
         self.initialized = False
 
@@ -423,6 +426,31 @@ class AsyncDriver(Driver):
         _reject_display_graph(display_graph)
         return await self._execute_async(final_vars, overrides, inputs, build_result=False)
 
+    # ---- materialization ----------------------------------------------------------------
+    async def materialize(  # type: ignore[override]
+        self,
+        *materializers: Any,
+        additional_vars: Sequence[str | Callable[..., Any] | HamiltonNode] | None = None,
+        overrides: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Like :meth:`cayley.driver.Driver.materialize`, with the nodes run as async tasks.
+
+        Returns ``(metadata by materializer id, additional_vars by name)``.
+        """
+        request, variant, created = self._materialization(materializers, additional_vars)
+        if created:
+            await _call_hooks(
+                self.adapter.async_hooks.get("post_graph_construct", ()),
+                graph=variant.graph,
+                modules=self.graph_modules,
+                config=self.config,
+            )
+        results = await variant._execute_async(
+            request.outputs, overrides, inputs, build_result=False
+        )
+        return request.split(results)
+
 
 def _reject_display_graph(display_graph: bool) -> None:
     if display_graph:
@@ -436,7 +464,7 @@ class Builder(_SyncBuilder):
     """Configures an :class:`AsyncDriver`; ``await builder.build()`` returns it initialised.
 
     Without a result builder among the adapters, the driver returns a dict of outputs.
-    Dynamic execution, materializers and legacy graph adapters are not supported.
+    Dynamic execution and legacy graph adapters are not supported.
     """
 
     @staticmethod
@@ -449,10 +477,6 @@ class Builder(_SyncBuilder):
         raise self._not_supported(
             "enable_dynamic_execution", "Use cayley.driver.Builder for Parallelizable/Collect."
         )
-
-    def with_materializers(self, *materializers: Any) -> Builder:
-        """Not supported by the async driver: always raises."""
-        raise self._not_supported("with_materializers")
 
     def with_adapter(self, adapter: Any) -> Builder:
         """Not supported by the async driver: always raises."""
@@ -470,6 +494,7 @@ class Builder(_SyncBuilder):
             result_builder=None if has_builder else DictResult(),
             adapters=adapters,
             allow_module_overrides=self._allow_module_overrides,
+            _materializers=list(self.materializers),
         )
 
     async def build(self) -> AsyncDriver:  # type: ignore[override]
