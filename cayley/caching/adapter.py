@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cayley.caching import reporting
-from cayley.caching.behaviors import BehaviorSettings, NodeSelection
+from cayley.caching.behaviors import LOADER_NODE_TAG, BehaviorSettings, NodeSelection
 from cayley.caching.code_version import CodeVersioner
 from cayley.caching.events import CachingBehavior, CachingEventType, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError, combine
@@ -171,7 +171,8 @@ class CacheAdapter(
 
     def post_graph_construct(self, *, graph: Any, modules: Any, config: dict) -> None:
         """Checks the node names of the settings and prepares code versioning."""
-        unknown = sorted(self.settings.named() - set(graph.nodes))
+        labels = {n.tags.get(LOADER_NODE_TAG) for n in graph.nodes.values()}
+        unknown = sorted(self.settings.named() - set(graph.nodes) - labels)
         if unknown:
             raise ValueError(
                 f"with_cache names nodes {unknown} that are not in the graph; known nodes "
@@ -284,7 +285,7 @@ class CacheAdapter(
             if behavior is CachingBehavior.DISABLE:
                 return self._finish(run, info, node_, None, result, task_id, store=False)
             return result
-        key, reason = self._cache_key(info, name, kwargs)
+        key, reason = self._cache_key(info, node_, kwargs)
         if key is not None:
             record(run.cache_keys, name, task_id, key)
             run.log.events.append(
@@ -403,26 +404,46 @@ class CacheAdapter(
         except UnfingerprintableError as exc:
             run.log.add("adapter", _UNHASHABLE_DATA_VERSION, name, task_id, str(exc))
             return result
-        record(run.data_versions, name, task_id, version)
         if not store or key is None:
+            record(run.data_versions, name, task_id, version)
             return result
         try:
-            self.result_store.set(version, result)
+            if info.format is not None and isinstance(self.result_store, FileResultStore):
+                result, version = self._store_formatted(result, version, info.format)
+            else:
+                self.result_store.set(version, result)
         except Exception as exc:
+            record(run.data_versions, name, task_id, version)
             run.log.add("result_store", _FAILED_STORAGE, name, task_id, str(exc))
             run.warn(f"cayley cache: could not store the result of node {name!r}: {exc}")
             return result
+        record(run.data_versions, name, task_id, version)
         entry = MetadataRecord(key, version, name, info.code_version or "", run.run_id, task_id)
         run.log.add("result_store", _SET_RESULT, name, task_id, value=version)
         self._add_record(run, entry)
         return result
 
+    def _store_formatted(self, result: Any, version: str, format: str) -> tuple[Any, str]:
+        """Stores a result in a data format and returns what reading it back gives (and its
+        version): a format may not round-trip every detail (parquet turns int64 columns into
+        nullable Int64), and this run must see what later hits will."""
+        store = self.result_store
+        assert isinstance(store, FileResultStore)
+        store.set(version, result, format=format)
+        store.flush()
+        loaded = store.get(version)
+        loaded_version = self._memo.version_of(loaded)
+        if loaded_version != version:
+            store.set(loaded_version, loaded, format=format)
+            store.delete(version)
+        return loaded, loaded_version
+
     # ---- keys and values --------------------------------------------------------------------
-    def _cache_key(self, info: NodeInfo, name: str, kwargs: dict) -> tuple[str | None, str]:
+    def _cache_key(self, info: NodeInfo, node_: Any, kwargs: dict) -> tuple[str | None, str]:
         """The node's cache key, or None and the reason it cannot have one."""
         if info.code_version is None:
             return None, f"its code cannot be versioned: {info.code_error}"
-        parts = [name, info.code_version]
+        parts = [node_.name, info.code_version]
         memo = self._memo
         for param, collected, default in info.keyed:
             value = kwargs.get(param, _MISS)
@@ -438,7 +459,15 @@ class CacheAdapter(
             parts.append(param)
             parts.append(version)
         if info.loader:
-            parts.extend(info.freshness(kwargs))
+            from cayley.io.freshness import source_token
+
+            token = source_token(node_, kwargs)
+            if token is None:
+                return None, (
+                    "it reads data whose changes cannot be detected (not a local file): it runs "
+                    "every time, and what depends on it hits when it loads equal data"
+                )
+            parts.append(token)
         return digest("\x00".join(parts).encode()), ""
 
     def _resolve(self, node_: Any, kwargs: dict) -> dict:

@@ -24,6 +24,7 @@ BEHAVIOR_TAG = "cache.behavior"
 FORMAT_TAG = "cache.format"
 LOADER_TAG = "hamilton.data_loader"
 LOADER_NODE_TAG = "hamilton.data_loader.node"
+READS_TAG = "hamilton.data_loader.has_metadata"  # the loader node that reads the source
 SAVER_TAG = "hamilton.data_saver"
 
 
@@ -114,6 +115,12 @@ class BehaviorSettings:
         self._memo.clear()
 
     def _resolve(self, name: str, tags: Mapping[str, Any]) -> CachingBehavior:
+        label = tags.get(LOADER_NODE_TAG) if tags.get(LOADER_TAG) else None
+        if label is not None and label != name:
+            # a loader's nodes answer to the name of what they load (as in Hamilton)
+            for option, selection in self._selections().items():
+                if selection is not None and selection is not True and label in selection:
+                    return CachingBehavior[option.upper()]
         everything = None
         for option, selection in self._selections().items():
             if selection is True:

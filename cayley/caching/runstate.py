@@ -6,11 +6,10 @@ import inspect
 import threading
 import time
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cayley.caching.behaviors import LOADER_TAG, BehaviorSettings
+from cayley.caching.behaviors import FORMAT_TAG, READS_TAG, BehaviorSettings
 from cayley.caching.code_version import CodeVersioner
 from cayley.caching.events import CachingBehavior, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError, data_version
@@ -42,7 +41,8 @@ class NodeInfo:
     code_error: str | None
     expander: bool
     keyed: tuple[tuple[str, bool, str | None], ...]  # (parameter, collected?, default version)
-    loader: bool  # reads data from outside: its freshness enters the key
+    loader: bool  # reads data from outside: the freshness of what it reads enters the key
+    format: str | None  # @cache(format=...): store the result through that format's saver
     deferrable: bool  # a hit may stay unloaded (not a fan-out's items, not a coroutine)
 
     @classmethod
@@ -80,13 +80,10 @@ class NodeInfo:
             code_error=code_error,
             expander=node.is_expander,
             keyed=keyed,
-            loader=bool(node.tags.get(LOADER_TAG)),
+            loader=bool(node.tags.get(READS_TAG)),
+            format=node.tags.get(FORMAT_TAG),
             deferrable=not (node.is_expander or inspect.iscoroutinefunction(node.callable)),
         )
-
-    def freshness(self, kwargs: dict[str, Any]) -> Iterable[str]:
-        """Tokens describing the freshness of what a loader node reads (none by default)."""
-        return ()
 
 
 @dataclass(eq=False)

@@ -11,6 +11,7 @@ are written with cloudpickle.
 
 from __future__ import annotations
 
+import glob
 import os
 import pickle
 import re
@@ -18,11 +19,13 @@ import sqlite3
 import threading
 import time
 import uuid
+import warnings
 from typing import Any
 
 import cloudpickle
 
 from cayley.caching.hashing import digest, new_hasher
+from cayley.caching.stores import formats
 from cayley.caching.stores.base import (
     CacheDirectoryError,
     CorruptResultError,
@@ -37,6 +40,7 @@ __all__ = ["FileResultStore"]
 _MAGIC = b"CAYLEYR1"
 _DIGEST_LEN = 32  # hex digits
 _NAME = re.compile(r"[0-9a-f]{16,64}")
+_FORMATTED = re.compile(r"[0-9a-f]{16,64}\.\w+")
 _INLINE_DB = "inline_results.db"
 
 
@@ -173,14 +177,27 @@ class FileResultStore(ResultStore):
         """Whether the result is stored."""
         return os.path.exists(self._file(data_version)) or self._inline(data_version) is not None
 
-    def set(self, data_version: str, result: Any, **kwargs: Any) -> None:
+    def set(self, data_version: str, result: Any, format: str | None = None, **kwargs: Any) -> None:
         """Stores the result, unless one is stored for the version already.
 
-        Small results wait for :meth:`flush`; large ones are written at once.
+        Small results wait for :meth:`flush`; large ones are written at once. With a
+        ``format`` (``"parquet"``, ``"json"``...) the result is written by that format's
+        saver for its type, when there is one (else it is pickled, with a warning).
         """
         target = self._file(data_version)
         if data_version in self._pending:
             return
+        if format is not None and format != "pickle":
+            record = formats.save(self.path, data_version, result, format)
+            if record is not None:
+                result = record
+            else:
+                warnings.warn(
+                    f"cayley cache: no {format!r} saver and loader handle "
+                    f"{type(result).__name__}; the result is stored pickled.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         buffers: list[pickle.PickleBuffer] = []
         try:
             stream: bytes | None = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
@@ -244,7 +261,10 @@ class FileResultStore(ResultStore):
             blob = self._inline(data_version)
             if blob is None:
                 raise ResultNotFound(data_version) from None
-            return _undump(blob, f"the stored result {data_version}")
+            value = _undump(blob, f"the stored result {data_version}")
+            if type(value) is formats.Materialized:
+                return formats.load(self.path, value)
+            return value
         return _undump(raw, target)
 
     def delete(self, data_version: str) -> None:
@@ -255,10 +275,11 @@ class FileResultStore(ResultStore):
             except FileNotFoundError:
                 pass
             return
-        try:
-            os.unlink(self._file(data_version))
-        except FileNotFoundError:
-            pass
+        for path in [self._file(data_version), *glob.glob(self._file(data_version) + ".*")]:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
         with self._lock:
             self._pending.pop(data_version, None)
             if os.path.exists(os.path.join(self.path, _INLINE_DB)):
@@ -285,12 +306,14 @@ class FileResultStore(ResultStore):
         self.flush()
         found = []
         for entry in os.scandir(self.path) if os.path.isdir(self.path) else ():
-            if _NAME.fullmatch(entry.name) or entry.name.endswith(".tmp"):
+            name = entry.name
+            version = name.split(".", 1)[0] if _FORMATTED.fullmatch(name) else name
+            if _NAME.fullmatch(version) or name.endswith(".tmp"):
                 try:
                     stat = entry.stat()
                 except FileNotFoundError:
                     continue
-                found.append(StoredSize(entry.name, stat.st_size, stat.st_mtime))
+                found.append(StoredSize(version, stat.st_size, stat.st_mtime))
         if os.path.exists(os.path.join(self.path, _INLINE_DB)):
             with self._lock:
                 rows = (
