@@ -151,3 +151,33 @@ def test_a_failing_node_is_logged_and_stores_nothing(flows, tmp_path):
     events = dr.cache.logs(run_id=dr.cache.last_run_id, level="debug")["b"]
     assert CachingEventType.FAILED_EXECUTION in [e.event_type for e in events]
     assert [e.node_name for e in dr.cache.metadata_store.entries()] == ["a"]
+
+
+def test_other_adapters_see_real_values_not_placeholders(flows, tmp_path):
+    from cayley.lifecycle import NodeExecutionHook
+
+    class Seen(NodeExecutionHook):
+        def __init__(self):
+            self.results = {}
+
+        def run_before_node_execution(self, **kwargs):
+            pass
+
+        def run_after_node_execution(self, *, node_name, result, **kwargs):
+            self.results[node_name] = result
+
+    seen = Seen()
+    module = flows.module(CHAIN)
+    dr = (
+        driver.Builder()
+        .with_modules(module)
+        .with_cache(path=tmp_path / "cache")
+        .with_adapters(seen)
+        .build()
+    )
+    dr.execute(["c"], inputs={"x": 1})
+    seen.results.clear()
+    flows.calls()
+    assert dr.execute(["c"], inputs={"x": 1}) == {"c": 6}
+    assert flows.calls() == []  # all hits, loaded so the hook sees their values
+    assert seen.results == {"a": 2, "b": 4, "c": 6}
