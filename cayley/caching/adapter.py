@@ -27,7 +27,7 @@ from typing import Any
 from cayley.caching import reporting
 from cayley.caching.behaviors import LOADER_NODE_TAG, BehaviorSettings, NodeSelection
 from cayley.caching.code_version import CodeVersioner
-from cayley.caching.events import CachingBehavior, CachingEventType, RunLog
+from cayley.caching.events import CachingBehavior, CachingEvent, CachingEventType, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError, combine
 from cayley.caching.hashing import digest
 from cayley.caching.history import RunHistory
@@ -53,7 +53,13 @@ from cayley.lifecycle.base import (
     LifecycleAdapterSet,
 )
 
-__all__ = ["CacheAdapter", "CachingBehavior", "HamiltonCacheAdapter"]
+__all__ = [
+    "CacheAdapter",
+    "CachingBehavior",
+    "CachingEvent",
+    "CachingEventType",
+    "HamiltonCacheAdapter",
+]
 
 # Event codes as plain strings: the log records them on every node.
 _EXEC = CachingEventType.EXECUTE_NODE.value
