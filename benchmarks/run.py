@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator
 
 import harness
+from cli_rows import bench_cli, bench_otel_fanout, bench_otel_noop, bench_otel_sdk
 from core_rows import (
     bench_build,
     bench_chain,
@@ -55,6 +56,10 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("9", "parallel speedups", bench_parallel),
     ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
     ("11", "decorated graph build", bench_decorators),
+    ("40", "OpenTelemetry tracer, no-op provider", bench_otel_noop),
+    ("41", "OpenTelemetry tracer, SDK provider", bench_otel_sdk),
+    ("42", "OpenTelemetry tracer on a fan-out", bench_otel_fanout),
+    ("43", "cayley run from the command line", bench_cli),
 ]
 
 
