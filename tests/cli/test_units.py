@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import sys
@@ -147,3 +148,21 @@ def test_jsonable_keeps_what_json_holds_and_reprs_the_rest() -> None:
         "(1, 2)": "tuple key",
     }
     json.dumps(jsonable(value), allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("module", "missing", "extra"),
+    [
+        ("cayley.plugins.h_opentelemetry", "opentelemetry", "opentelemetry"),
+        ("cayley.plugins.jupyter_magic", "IPython", "jupyter"),
+    ],
+)
+def test_a_missing_extra_is_named(
+    module: str, missing: str, extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    for name in [n for n in sys.modules if n == missing or n.startswith(f"{missing}.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, missing, None)
+    with pytest.raises(ImportError, match=rf'pip install "cayley\[{extra}\]"'):
+        importlib.import_module(module)
