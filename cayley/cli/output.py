@@ -46,9 +46,25 @@ def _key(key: Any) -> str:
     return repr(key)
 
 
-def dumps(value: Any) -> str:
-    """Indented JSON of :func:`jsonable` ``(value)``."""
-    return json.dumps(jsonable(value), indent=2, ensure_ascii=False)
+def dumps(value: Any, width: int = 88) -> str:
+    """JSON of :func:`jsonable` ``(value)`` for people too: a list or object that fits on
+    its line is written on it, longer ones one element per line."""
+    return _layout(jsonable(value), 0, width)
+
+
+def _layout(value: Any, indent: int, width: int) -> str:
+    compact = json.dumps(value, ensure_ascii=False)
+    if len(compact) + indent <= width or not isinstance(value, (list, dict)) or not value:
+        return compact
+    pad = " " * (indent + 2)
+    if isinstance(value, list):
+        items = [pad + _layout(v, indent + 2, width) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+    items = [
+        f"{pad}{json.dumps(k, ensure_ascii=False)}: {_layout(v, indent + 2, width)}"
+        for k, v in value.items()
+    ]
+    return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
 
 
 def _hint(exc: BaseException) -> str:

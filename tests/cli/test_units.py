@@ -13,7 +13,7 @@ import pytest
 
 from cayley.cli import main
 from cayley.cli.loading import CliError, load_module, parse_json_object
-from cayley.cli.output import jsonable
+from cayley.cli.output import dumps, jsonable
 from tests.cli.conftest import FLOW, write
 
 COMMANDS = ("run", "validate", "view", "version", "diff", "ui")
@@ -166,3 +166,19 @@ def test_a_missing_extra_is_named(
     monkeypatch.setitem(sys.modules, missing, None)
     with pytest.raises(ImportError, match=rf'pip install "cayley\[{extra}\]"'):
         importlib.import_module(module)
+
+
+def test_dumps_keeps_short_values_on_one_line() -> None:
+    value = {"short": [1, 2], "long": [["x" * 20, "y" * 20], ["z" * 20]], "empty": {}}
+    text = dumps(value, width=60)
+    assert json.loads(text) == value
+    assert text.splitlines() == [
+        "{",
+        '  "short": [1, 2],',
+        '  "long": [',
+        f'    ["{"x" * 20}", "{"y" * 20}"],',
+        f'    ["{"z" * 20}"]',
+        "  ],",
+        '  "empty": {}',
+        "}",
+    ]
