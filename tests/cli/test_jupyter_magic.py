@@ -36,11 +36,14 @@ def label__quiet(shifted: int) -> str:
 
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
+    """IPython's shell; what it changes in the interpreter (``__main__``, hooks) is undone."""
+    saved = sys.modules["__main__"], sys.excepthook, sys.displayhook
     ipython = InteractiveShell.instance()
     ipython.run_line_magic("load_ext", "cayley.plugins.jupyter_magic")
     yield ipython
     ipython.reset()
     sys.modules.pop("nb_flow", None)
+    sys.modules["__main__"], sys.excepthook, sys.displayhook = saved
 
 
 def run(shell: InteractiveShell, line: str, cell: str = CELL) -> Any:
