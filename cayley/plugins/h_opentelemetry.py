@@ -126,6 +126,7 @@ class _RunTrace:
     span: Any
     context: otel_context.Context | None
     attributes: _GraphAttributes
+    tracer: Any  # the driver's tracer, or a worker copy's private one
     #: The execute span records nothing (a no-op provider, or sampled out): no task or
     #: node spans are made; tasks on other threads only make the run's context current.
     silent: bool = False
@@ -254,17 +255,23 @@ class OpenTelemetryTracer(
         return {"tracer_name": self.tracer_name, "runs": runs}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """A worker copy: spans are made by a private provider and sent back to the driver."""
+        """A copy: the spans of the driver's runs it carries are made by a private provider
+        and go back to the driver; runs of its own use this process's global provider."""
         self.tracer_name = state["tracer_name"]
+        self.tracer = trace.get_tracer(self.tracer_name)
+        self._own_tracer = True
+        self._graphs = {}
+        self._warned = False
+        self._worker = _WorkerSpans(self.tracer_name) if state["runs"] else None
         self._runs = {
-            run_id: _RunTrace(None, _PROPAGATOR.extract(carrier), _GraphAttributes(None, versions))
+            run_id: _RunTrace(
+                None,
+                _PROPAGATOR.extract(carrier),
+                _GraphAttributes(None, versions),
+                self._worker.tracer,  # type: ignore[union-attr]
+            )
             for run_id, (carrier, versions) in state["runs"].items()
         }
-        self._graphs = {}
-        self._own_tracer = True
-        self._worker = _WorkerSpans(self.tracer_name)
-        self.tracer = self._worker.tracer
-        self._warned = False
 
     def collect_worker_report(self) -> list[SpanRecord] | None:
         """On a worker copy: the spans finished since the last call, or None."""
@@ -380,11 +387,6 @@ class OpenTelemetryTracer(
                 return frame
         return None
 
-    def _parent_context(self, run_id: str) -> otel_context.Context | None:
-        """The run's execute span as a parent: the driver's own, or a worker's W3C copy."""
-        run = self._runs.get(run_id)
-        return run.context if run is not None else None
-
     # ---- the run -------------------------------------------------------------------------
     def run_before_graph_execution(
         self,
@@ -414,7 +416,9 @@ class OpenTelemetryTracer(
         if attributes is None or attributes.graph is not graph:
             attributes = self._graphs[id(graph)] = _GraphAttributes(graph)
         silent = not span.is_recording()
-        self._runs[run_id] = _RunTrace(span, trace.set_span_in_context(span), attributes, silent)
+        self._runs[run_id] = _RunTrace(
+            span, trace.set_span_in_context(span), attributes, self.tracer, silent
+        )
         self._enter(run_id, span)
 
     def run_after_graph_execution(
@@ -468,9 +472,11 @@ class OpenTelemetryTracer(
         **future_kwargs: Any,
     ) -> None:
         """Starts the task's span under the run's span (wherever the task runs)."""
-        if self._silent(run_id):
-            run = self._runs.get(run_id)
-            if run is not None and self._innermost(run_id) is None:
+        run = self._runs.get(run_id)
+        if run is None:
+            return  # a worker copy of a run that records nothing
+        if run.silent:
+            if self._innermost(run_id) is None:
                 # Another thread: make the run's context current for code in the nodes.
                 self._enter(run_id, run.span, owns_span=False)
             return
@@ -488,10 +494,8 @@ class OpenTelemetryTracer(
             attributes["item_index"] = item_index
         if expander is not None:
             attributes["expander"] = expander
-        span = self.tracer.start_span(
-            _task_name(task_id, item_index, expander),
-            context=self._parent_context(run_id),
-            attributes=attributes,
+        span = run.tracer.start_span(
+            _task_name(task_id, item_index, expander), context=run.context, attributes=attributes
         )
         self._enter(run_id, span, item_index, expander)
 
@@ -548,7 +552,7 @@ class OpenTelemetryTracer(
                 attributes["expander"] = expander
         else:
             parent = run.context
-        span = self.tracer.start_span(node_name, context=parent, attributes=attributes)
+        span = run.tracer.start_span(node_name, context=parent, attributes=attributes)
         self._enter(run_id, span, item_index, expander)
 
     def run_after_node_execution(

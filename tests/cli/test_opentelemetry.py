@@ -238,6 +238,16 @@ def test_worker_copy_joins_the_trace_through_its_report(
     assert block.instrumentation_scope.name == "tests"
 
 
+def test_a_copy_made_between_runs_traces_its_own_runs_with_the_global_provider(
+    load: Callable[[str], types.ModuleType],
+) -> None:
+    copy = pickle.loads(pickle.dumps(OpenTelemetryTracer(tracer_name="tests.copy")))
+    dr = driver.Builder().with_modules(load(CHAIN)).with_adapters(copy).build()
+    assert dr.execute(["b"], inputs={"x": 1}) == {"b": 4}
+    assert copy.collect_worker_report() is None  # nothing waits to be sent anywhere
+    assert copy.tracer_name == "tests.copy"
+
+
 SEEN = """
 from opentelemetry import trace
 from cayley.htypes import Collect, Parallelizable
