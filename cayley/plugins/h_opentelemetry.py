@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import contextvars
 import json
-import threading
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 try:
     from opentelemetry import context as otel_context
@@ -57,11 +56,11 @@ from cayley.lifecycle.api import (
     TaskSubmissionHook,
 )
 from cayley.lifecycle.base import BaseWorkerReport
+from cayley.plugins._otel_spans import SpanRecord, WorkerSpans, readable_spans
 
 __all__ = ["OpenTelemetryTracer", "SpanRecord"]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
-_SDK_HINT = 'pip install "cayley[opentelemetry]" (it brings opentelemetry-sdk)'
 
 
 @dataclass(slots=True)
@@ -133,24 +132,6 @@ class _RunTrace:
     carrier: dict[str, str] | None = None
 
 
-class SpanRecord(NamedTuple):
-    """A finished span as it travels from a worker process back to the driver."""
-
-    name: str
-    trace_id: int
-    span_id: int
-    parent_span_id: int | None
-    parent_is_remote: bool
-    trace_flags: int
-    kind: int
-    start_time: int
-    end_time: int
-    attributes: dict[str, Any]
-    events: tuple[tuple[str, int, dict[str, Any]], ...]
-    status_code: int
-    status_description: str | None
-
-
 _OK = Status(StatusCode.OK)
 
 
@@ -167,56 +148,6 @@ def _task_name(task_id: str, item_index: int | None, expander: str | None) -> st
     if item_index is None or expander is None:
         return task_id
     return task_id.rpartition(f"expand-{expander}.{item_index}.")[2] or task_id
-
-
-class _WorkerSpans:
-    """On a worker: a private SDK provider whose finished spans wait to go to the driver."""
-
-    def __init__(self, scope: str) -> None:
-        try:
-            from opentelemetry.sdk.resources import Resource
-            from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-        except ImportError as exc:
-            raise ImportError(
-                f"Tracing tasks in worker processes needs opentelemetry-sdk there: {_SDK_HINT}"
-            ) from exc
-        self.lock = threading.Lock()
-        self.finished: list[SpanRecord] = []
-        owner = self
-
-        class Collect(SpanProcessor):
-            def on_end(self, span: Any) -> None:
-                record = _record(span)
-                with owner.lock:
-                    owner.finished.append(record)
-
-        provider = TracerProvider(resource=Resource.get_empty(), shutdown_on_exit=False)
-        provider.add_span_processor(Collect())
-        self.tracer = provider.get_tracer(scope)
-
-    def take(self) -> list[SpanRecord]:
-        with self.lock:
-            finished, self.finished = self.finished, []
-        return finished
-
-
-def _record(span: Any) -> SpanRecord:
-    context, parent = span.context, span.parent
-    return SpanRecord(
-        name=span.name,
-        trace_id=context.trace_id,
-        span_id=context.span_id,
-        parent_span_id=parent.span_id if parent is not None else None,
-        parent_is_remote=bool(parent is not None and parent.is_remote),
-        trace_flags=int(context.trace_flags),
-        kind=span.kind.value,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        attributes=dict(span.attributes or {}),
-        events=tuple((e.name, e.timestamp, dict(e.attributes or {})) for e in span.events),
-        status_code=span.status.status_code.value,
-        status_description=span.status.description,
-    )
 
 
 class OpenTelemetryTracer(
@@ -241,7 +172,7 @@ class OpenTelemetryTracer(
         self._own_tracer = tracer is None
         self._runs: dict[str, _RunTrace] = {}
         self._graphs: dict[int, _GraphAttributes] = {}  # id(graph view) -> its attributes
-        self._worker: _WorkerSpans | None = None
+        self._worker: WorkerSpans | None = None
         self._warned = False
 
     # ---- crossing to worker processes ---------------------------------------------------
@@ -262,7 +193,7 @@ class OpenTelemetryTracer(
         self._own_tracer = True
         self._graphs = {}
         self._warned = False
-        self._worker = _WorkerSpans(self.tracer_name) if state["runs"] else None
+        self._worker = WorkerSpans(self.tracer_name) if state["runs"] else None
         self._runs = {
             run_id: _RunTrace(
                 None,
@@ -293,32 +224,7 @@ class OpenTelemetryTracer(
                     stacklevel=2,
                 )
             return
-        from opentelemetry.sdk.trace import Event, ReadableSpan
-        from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-        from opentelemetry.trace import SpanContext, SpanKind, TraceFlags
-
-        info = tracer.instrumentation_info
-        scope = InstrumentationScope(info.name, info.version, info.schema_url)
-        for record in report:
-            flags = TraceFlags(record.trace_flags)
-            parent = None
-            if record.parent_span_id is not None:
-                parent = SpanContext(
-                    record.trace_id, record.parent_span_id, record.parent_is_remote, flags
-                )
-            span = ReadableSpan(
-                name=record.name,
-                context=SpanContext(record.trace_id, record.span_id, False, flags),
-                parent=parent,
-                resource=tracer.resource,
-                attributes=record.attributes,
-                events=[Event(name, attrs, ts) for name, ts, attrs in record.events],
-                kind=SpanKind(record.kind),
-                status=Status(StatusCode(record.status_code), record.status_description),
-                start_time=record.start_time,
-                end_time=record.end_time,
-                instrumentation_scope=scope,
-            )
+        for span in readable_spans(report, tracer):
             tracer.span_processor.on_end(span)
 
     def _sdk_tracer(self) -> Any:
