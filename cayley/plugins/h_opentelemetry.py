@@ -61,6 +61,7 @@ from cayley.plugins._otel_spans import SpanRecord, WorkerSpans, readable_spans
 __all__ = ["OpenTelemetryTracer", "SpanRecord"]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+_GRAPHS_KEPT = 8
 
 
 @dataclass(slots=True)
@@ -321,6 +322,8 @@ class OpenTelemetryTracer(
         attributes = self._graphs.get(id(graph))
         if attributes is None or attributes.graph is not graph:
             attributes = self._graphs[id(graph)] = _GraphAttributes(graph)
+            while len(self._graphs) > _GRAPHS_KEPT:  # one adapter, many drivers: keep the latest
+                del self._graphs[next(iter(self._graphs))]
         silent = not span.is_recording()
         self._runs[run_id] = _RunTrace(
             span, trace.set_span_in_context(span), attributes, self.tracer, silent
