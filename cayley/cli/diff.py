@@ -2,7 +2,7 @@
 
 Nodes are compared by code version (``HamiltonNode.version``: the hash of the function's
 source without docstrings and comments), so reformatting a docstring is not a change while
-editing a function body is. The picture draws the new dataflow with added and changed nodes
+editing a function body is; inputs, which have no code, change when their type does. The picture draws the new dataflow with added and changed nodes
 coloured, and the removed nodes (from the old one) dashed, wired to what they touched.
 """
 
@@ -57,8 +57,16 @@ class GraphDiff:
 
 
 def node_versions(dr: Driver) -> dict[str, str | None]:
-    """Node name -> code version, for every node of ``dr`` (inputs included)."""
-    return {node.name: node.version for node in dr.hamilton_graph.nodes}
+    """Node name -> what a change is measured by: the code version of a function's node;
+    the type of an input (it has no code: a changed consumer does not change it)."""
+    from cayley.htypes import get_type_as_string
+
+    return {
+        node.name: f"input: {get_type_as_string(node.type)}"
+        if node.is_external_input
+        else node.version
+        for node in dr.hamilton_graph.nodes
+    }
 
 
 def diff_versions(old: Mapping[str, str | None], new: Mapping[str, str | None]) -> GraphDiff:

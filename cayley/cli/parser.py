@@ -131,7 +131,7 @@ def _add_version(sub: argparse._SubParsersAction) -> None:
         help="print the code version of the graph and of every node",
         description='Prints {"graph": HASH, "nodes": {NAME: HASH}}: the same hashes as '
         "HamiltonGraph.version and HamiltonNode.version (sha256 of each function's source "
-        "without docstrings and comments; an input's version is its name).",
+        "without docstrings and comments).",
     )
     parser.add_argument("modules", nargs="+", metavar="MODULE", help=_MODULES_HELP)
     _common(parser, outputs=None)

@@ -111,19 +111,21 @@ def test_version_matches_the_graph_views(flow: Path, monkeypatch: pytest.MonkeyP
         "graph": graph.version,
         "nodes": {node.name: node.version for node in graph.nodes},
     }
-    assert printed["nodes"]["n"] == "n"
     assert len(printed["nodes"]["total"]) == 64
 
 
 def test_diff_by_code_version_with_a_picture(tmp_path: Path) -> None:
     write(tmp_path, "old/flow.py", "def a(x: int) -> int:\n    return x\n\n"
-          "def b(a: int) -> int:\n    return a + 1\n\ndef c(a: int) -> int:\n    return a\n")  # fmt: skip
+          "def b(a: int) -> int:\n    return a + 1\n\ndef c(a: int) -> int:\n    return a\n\n"
+          "def e(z: int, w: int) -> int:\n    return z\n")  # fmt: skip
     write(tmp_path, "new/flow.py", 'def a(x: int) -> int:\n    """Now documented."""\n'
           "    return x  # same code\n\ndef b(a: int) -> int:\n    return a + 2\n\n"
-          "def d(b: int) -> int:\n    return b\n")  # fmt: skip
+          "def d(b: int) -> int:\n    return b\n\n"
+          "def e(z: int, w: str) -> int:\n    return z * 3\n")  # fmt: skip
     done = cayley("diff", "old/flow.py", "new/flow.py", "--out", "diff.dot", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"added": ["d"], "removed": ["c"], "changed": ["b"]}
+    # e's code changed, not its input z; input w changed type.
+    assert json.loads(done.stdout) == {"added": ["d"], "removed": ["c"], "changed": ["b", "e", "w"]}
     dot = (tmp_path / "diff.dot").read_text()
     assert 'c [label="c\n(removed)"' in dot
     assert 'a -> c [color="#c8453c" style=dashed]' in dot

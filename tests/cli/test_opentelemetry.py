@@ -174,9 +174,12 @@ def test_graph_is_hashed_once_per_driver(
         .with_adapters(OpenTelemetryTracer(tracer=tracer))
         .build()
     )
-    for x in range(3):
+    dr.execute(["b"], inputs={"x": 0})
+    first_run = len(calls)
+    assert first_run >= 2  # a and b at least
+    for x in range(1, 4):
         dr.execute(["b"], inputs={"x": x})
-    assert len(calls) == 2  # a and b, once each, over three runs
+    assert len(calls) == first_run  # later runs hash nothing again
     versions = {
         s.attributes["graph_version"] for s in by_name(exporter.get_finished_spans())["execute"]
     }
