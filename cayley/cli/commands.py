@@ -302,12 +302,6 @@ def ui(args: argparse.Namespace) -> int:
         raise CliError(
             f'The run viewer needs {exc.name!r}, which is not installed: pip install "cayley[ui]".'
         ) from exc
-    print(
-        f"cayley ui: serving runs from {args.store} on http://127.0.0.1:{args.port} "
-        "(Ctrl-C to stop)",
-        file=sys.stderr,
-        flush=True,
-    )
     try:
         serve(path=args.store, port=args.port)
     except KeyboardInterrupt:

@@ -61,6 +61,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return value
+
+
 def _add_run(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "run",
@@ -167,7 +177,11 @@ def _add_ui(sub: argparse._SubParsersAction) -> None:
         help="the run database (default: .cayley/runs.db)",
     )
     parser.add_argument(
-        "--port", type=_positive, default=8241, metavar="N", help="port (default: 8241)"
+        "--port",
+        type=_port,
+        default=8241,
+        metavar="N",
+        help="port (default: 8241; 0: any free one)",
     )
     _common(parser, outputs=None, config=False)
     parser.set_defaults(handler=commands.ui)

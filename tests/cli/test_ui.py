@@ -59,6 +59,6 @@ def test_ui_serves_recorded_runs(tmp_path: Path, load: Callable[[str], types.Mod
         assert (run["project"], run["status"], run["outputs"]) == ("cli", "success", ["b"])
     finally:
         server.send_signal(signal.SIGINT)
-        _, err = server.communicate(timeout=15)
+        out, err = server.communicate(timeout=15)
     assert server.returncode == 0, err
-    assert f"http://127.0.0.1:{port}" in err
+    assert f"http://127.0.0.1:{port}/" in out
