@@ -124,7 +124,8 @@ def test_json_arguments(tmp_path: Path) -> None:
 
 
 def test_jsonable_keeps_what_json_holds_and_reprs_the_rest() -> None:
-    numpy = pytest.importorskip("numpy")
+    import numpy
+
     value = {
         "list": [1, 2.5, "x", None, True],
         "tuple": (1, 2),
