@@ -76,10 +76,15 @@ def test_a_failed_run_resumes_with_the_items_that_did_not_finish(flows, tmp_path
     flag.write_text("")
     with pytest.raises(ValueError, match="item 3 fails"):
         dr.execute(["total"], inputs={"values": [1, 2, 3, 4, 5]})
-    assert flows.calls() == ["items", "work-1", "work-2", "work-3"]
+    first = flows.calls()
+    assert first[0] == "items" and first[-1] == "work-3" and "work-1" in first
     flag.unlink()
     assert dr.execute(["total"], inputs={"values": [1, 2, 3, 4, 5]}) == {"total": 150}
-    assert flows.calls() == ["work-3", "work-4", "work-5", "total"]
+    # the generator runs again if the failure came before it was exhausted (then it was not
+    # stored); every item that finished is taken from the cache
+    again = [name for name in flows.calls() if name != "items"]
+    assert again == [f"work-{i}" for i in range(1, 6) if f"work-{i}" not in first[:-1]] + ["total"]
+    assert "work-1" not in again and "work-3" in again
 
 
 def test_requested_block_outputs_are_values(flows, tmp_path):
