@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator
 
 import harness
+from caching_rows import bench_cache_chain, bench_cache_fanout, bench_fingerprints
 from cli_rows import bench_cli, bench_otel_fanout, bench_otel_noop, bench_otel_sdk
 from core_rows import (
     bench_build,
@@ -74,6 +75,9 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("22", "load parquet through from_", bench_load_parquet),
     ("23", "load csv through from_", bench_load_csv),
     ("24", "to.json overhead", bench_json_overhead),
+    ("30", "cache: chain, warm and cold (rows 30-31)", bench_cache_chain),
+    ("32", "cache: fingerprints (rows 32-33)", bench_fingerprints),
+    ("34", "cache: warm fan-out", bench_cache_fanout),
     ("50", "run tracker on a chain", bench_tracking_chain),
     ("51", "run tracker on a dynamic chain", bench_tracking_dynamic_chain),
     ("52", "run tracker on fan-outs", bench_tracking_fanout),

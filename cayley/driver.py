@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import copy as _copy
 import difflib
+import os
 import pickle
 import sys
 import threading
@@ -17,7 +18,7 @@ import types
 import uuid
 import warnings
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cayley import htypes
 from cayley.execution.executors import (
@@ -541,6 +542,18 @@ class Driver(VisualizationMixin):
         """Nodes on a path from one node to another; empty if there is none."""
         return self._public(self.graph.path_between(upstream_node_name, downstream_node_name))
 
+    @property
+    def cache(self) -> Any:
+        """The cache adapter set up by ``Builder().with_cache()`` (logs, versions, prune)."""
+        from cayley.caching.adapter import CacheAdapter
+
+        for adapter in self.adapter.adapters:
+            if isinstance(adapter, CacheAdapter):
+                return adapter
+        raise KeyError(
+            "This driver has no cache: build it with Builder().with_cache() to use Driver.cache."
+        )
+
     def has_cycles(self, final_vars: Sequence[str] | None = None) -> bool:
         """Always False: graphs with cycles are rejected when they are built."""
         return False
@@ -643,6 +656,62 @@ class Builder:
             )
         self.legacy_graph_adapter = adapter
         return self
+
+    def with_cache(
+        self,
+        path: str | os.PathLike[str] = ".cayley_cache",
+        metadata_store: Any = None,
+        result_store: Any = None,
+        default: Literal[True] | Sequence[str] | None = None,
+        recompute: Literal[True] | Sequence[str] | None = None,
+        ignore: Literal[True] | Sequence[str] | None = None,
+        disable: Literal[True] | Sequence[str] | None = None,
+        default_behavior: str = "default",
+        default_loader_behavior: str = "default",
+        default_saver_behavior: str = "default",
+        log_to_file: bool = False,
+    ) -> Builder:
+        """Caches node results across runs in ``path`` (see the README's *Caching* section).
+
+        Args:
+            path: the cache directory (SQLite metadata and result files).
+            metadata_store: where cache keys map to data versions (default: SQLite in
+                ``path``).
+            result_store: where results are kept (default: files in ``path/results``).
+            default, recompute, ignore, disable: node names given that behaviour, or True
+                for every node; these beat ``@cache(behavior=...)`` on functions.
+            default_behavior: the behaviour of every other node.
+            default_loader_behavior, default_saver_behavior: the behaviour of data loader and
+                saver nodes.
+            log_to_file: also append every cache event to ``path/cache_logs.jsonl``.
+        """
+        from cayley.caching.adapter import CacheAdapter
+
+        if self.cache is not None:
+            raise ValueError("with_cache was already called; a driver has one cache.")
+        self.adapters.append(
+            CacheAdapter(
+                path=path,
+                metadata_store=metadata_store,
+                result_store=result_store,
+                default=default,
+                recompute=recompute,
+                ignore=ignore,
+                disable=disable,
+                default_behavior=default_behavior,
+                default_loader_behavior=default_loader_behavior,
+                default_saver_behavior=default_saver_behavior,
+                log_to_file=log_to_file,
+            )
+        )
+        return self
+
+    @property
+    def cache(self) -> Any:
+        """The cache adapter added by :meth:`with_cache` (or with ``with_adapters``), or None."""
+        from cayley.caching.adapter import CacheAdapter
+
+        return next((a for a in self.adapters if isinstance(a, CacheAdapter)), None)
 
     def with_materializers(self, *materializers: Any) -> Builder:
         """Adds ``to.<format>(...)``/``from_.<format>(...)`` nodes to the graph at build time."""

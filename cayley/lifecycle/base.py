@@ -39,6 +39,7 @@ from cayley.lifecycle.base_async import (
 from cayley.lifecycle.signatures import split_sync_async, without_unknown_keywords
 
 __all__ = [
+    "BaseBindAdapters",
     "BaseDoBuildResult",
     "BaseDoCheckEdgeTypesMatch",
     "BaseDoNodeExecute",
@@ -269,6 +270,19 @@ class BaseWorkerReport(abc.ABC):
         """On the driver: takes what a worker copy collected."""
 
 
+class BaseBindAdapters(abc.ABC):
+    """An adapter whose behaviour depends on the other adapters of its driver.
+
+    Called once when a :class:`LifecycleAdapterSet` holding the adapter is made, with that
+    set (for instance, a cache that hands out values lazily only when no other adapter
+    observes node values).
+    """
+
+    @abc.abstractmethod
+    def bind_adapters(self, *, adapters: LifecycleAdapterSet) -> None:
+        """Receives the driver's adapters."""
+
+
 # ---- methods -----------------------------------------------------------------------------
 class BaseDoNodeExecute(abc.ABC):
     """Replaces how a node's function is called."""
@@ -348,6 +362,7 @@ _HOOKS: dict[str, type] = {
     "post_node_execute": BasePostNodeExecute,
     "collect_worker_report": BaseWorkerReport,
     "receive_worker_report": BaseWorkerReport,
+    "bind_adapters": BaseBindAdapters,
 }
 _METHODS: dict[str, type] = {
     "do_node_execute": BaseDoNodeExecute,
@@ -377,6 +392,7 @@ LifecycleAdapter = (
     | BasePreNodeExecute
     | BasePostNodeExecute
     | BaseWorkerReport
+    | BaseBindAdapters
     | BaseDoNodeExecute
     | BaseDoRemoteExecute
     | BaseDoValidateInput
@@ -519,6 +535,8 @@ class LifecycleAdapterSet:
             or self.post_task_execute
             or self.post_task_return
         )
+        for hook in self.bind_adapters:
+            hook(adapters=self)
 
     # typed attribute declarations for readers and type checkers
     pre_do_anything: tuple[Callable[..., Any], ...]
@@ -535,6 +553,7 @@ class LifecycleAdapterSet:
     post_node_execute: tuple[Callable[..., Any], ...]
     collect_worker_report: tuple[Callable[..., Any], ...]
     receive_worker_report: tuple[Callable[..., Any], ...]
+    bind_adapters: tuple[Callable[..., Any], ...]
     validate_node: tuple[Callable[..., Any], ...]
     validate_graph: tuple[Callable[..., Any], ...]
     do_node_execute: Callable[..., Any] | None
