@@ -25,6 +25,8 @@ import traceback
 from collections.abc import Callable, Iterator
 
 import harness
+from caching_rows import bench_cache_chain, bench_cache_fanout, bench_fingerprints
+from cli_rows import bench_cli, bench_otel_fanout, bench_otel_noop, bench_otel_sdk
 from core_rows import (
     bench_build,
     bench_chain,
@@ -41,7 +43,20 @@ from dynamic_rows import (
     bench_scheduler_cpu,
 )
 from engines import ensure_cayley_importable, hamilton_available
+from io_rows import (
+    bench_json_overhead,
+    bench_load_csv,
+    bench_load_parquet,
+    bench_save_csv,
+    bench_save_parquet,
+)
 from report import DASH, Row, Settings, log, render
+from tracking_rows import (
+    bench_tracking_chain,
+    bench_tracking_dynamic_chain,
+    bench_tracking_fanout,
+    bench_tracking_store_size,
+)
 
 BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("1", "chain execute", bench_chain),
@@ -55,6 +70,22 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("9", "parallel speedups", bench_parallel),
     ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
     ("11", "decorated graph build", bench_decorators),
+    ("20", "materialize to parquet", bench_save_parquet),
+    ("21", "materialize to csv", bench_save_csv),
+    ("22", "load parquet through from_", bench_load_parquet),
+    ("23", "load csv through from_", bench_load_csv),
+    ("24", "to.json overhead", bench_json_overhead),
+    ("30", "cache: chain, warm and cold (rows 30-31)", bench_cache_chain),
+    ("32", "cache: fingerprints (rows 32-33)", bench_fingerprints),
+    ("34", "cache: warm fan-out", bench_cache_fanout),
+    ("50", "run tracker on a chain", bench_tracking_chain),
+    ("51", "run tracker on a dynamic chain", bench_tracking_dynamic_chain),
+    ("52", "run tracker on fan-outs", bench_tracking_fanout),
+    ("54", "run store growth", bench_tracking_store_size),
+    ("40", "OpenTelemetry tracer, no-op provider", bench_otel_noop),
+    ("41", "OpenTelemetry tracer, SDK provider", bench_otel_sdk),
+    ("42", "OpenTelemetry tracer on a fan-out", bench_otel_fanout),
+    ("43", "cayley run from the command line", bench_cli),
 ]
 
 

@@ -1,0 +1,124 @@
+"""Values as the cache sees them: their data versions, and results not loaded yet.
+
+A cache hit whose value no node needs stays a :class:`CachedResult`: its data version is
+known from the metadata store, so the keys of the nodes downstream can be computed without
+loading it. It is loaded (once) when a node that runs consumes it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from cayley.caching.fingerprinting import combine, data_version
+
+_EXACT = frozenset({int, float, complex, str, bytes, bool, type(None), tuple})
+
+__all__ = ["CachedResult", "VersionMemo"]
+
+
+class CachedResult:
+    """A stored result standing in for a node's value until someone needs it.
+
+    Attributes:
+        node_name: the node it is the value of.
+        data_version: the fingerprint of the value.
+        recompute: ``(function, *arguments)`` computing the value again if the stored one
+            cannot be read (set only in the process that found the hit; not pickled).
+    """
+
+    __slots__ = ("node_name", "data_version", "run_id", "recompute", "_value", "_loaded")
+
+    def __init__(
+        self,
+        node_name: str,
+        data_version: str,
+        run_id: str | None = None,
+        recompute: tuple[Any, ...] | None = None,
+    ) -> None:
+        self.node_name = node_name
+        self.data_version = data_version
+        self.run_id = run_id
+        self.recompute = recompute
+        self._value: Any = None
+        self._loaded = False
+
+    def load(self, loader: Callable[[CachedResult], Any]) -> Any:
+        """The value, read with ``loader`` the first time."""
+        if not self._loaded:
+            self._value = loader(self)
+            self._loaded = True
+            self.recompute = None
+        return self._value
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "node_name": self.node_name,
+            "data_version": self.data_version,
+            "run_id": self.run_id,
+        }
+        if self._loaded:
+            state["value"] = self._value
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.node_name = state["node_name"]
+        self.data_version = state["data_version"]
+        self.run_id = state["run_id"]
+        self.recompute = None
+        self._loaded = "value" in state
+        self._value = state.get("value")
+
+    def __repr__(self) -> str:
+        return f"CachedResult({self.node_name!r}, data_version={self.data_version!r})"
+
+
+class VersionMemo:
+    """Data versions of live values, by identity, for as long as the value lives.
+
+    A value computed once and read by several nodes is fingerprinted once. Only values
+    that accept weak references are remembered (arrays, data frames, most objects), so
+    the memo never keeps a value alive; others are fingerprinted again when needed.
+    """
+
+    def __init__(self) -> None:
+        self._versions: dict[int, tuple[weakref.ref[Any], str]] = {}
+
+    def remember(self, value: Any, version: str) -> None:
+        """Records ``value``'s version while it is alive."""
+        key = id(value)
+        versions = self._versions
+        try:
+            ref = weakref.ref(value, lambda _, key=key: versions.pop(key, None))
+        except TypeError:
+            return
+        versions[key] = (ref, version)
+
+    def version_of(self, value: Any) -> str:
+        """The data version of ``value`` (may raise ``UnfingerprintableError``)."""
+        kind = type(value)
+        if kind is CachedResult:
+            return value.data_version
+        if kind in _EXACT:  # no weak references to these; hashing them is as cheap
+            return data_version(value)
+        found = self._versions.get(id(value))
+        if found is not None and found[0]() is value:
+            return found[1]
+        version = data_version(value)
+        self.remember(value, version)
+        return version
+
+    def collected_version(self, values: Any) -> str:
+        """The version of a fan-in's list, from the versions of its elements."""
+        return combine([self.version_of(v) for v in values], "collect")
+
+    def clear(self) -> None:
+        """Forgets everything."""
+        self._versions.clear()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._versions = {}
