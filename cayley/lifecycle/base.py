@@ -473,13 +473,12 @@ def call_method(method: Callable[..., Any], **kwargs: Any) -> Any:
 
 def _check_adapter(adapter: Any) -> None:
     """Raises TypeError for a class or an object that implements no hook point."""
-    bases = (*_HOOKS.values(), *_METHODS.values(), *_VALIDATORS.values())
     if isinstance(adapter, type):
         raise TypeError(
             f"Adapter {adapter.__name__} was given as a class: pass an instance, "
             f"{adapter.__name__}(...)."
         )
-    if not isinstance(adapter, bases):
+    if not isinstance(adapter, LifecycleAdapter):
         raise TypeError(
             f"{type(adapter).__name__} is not a lifecycle adapter: it implements no hook, method "
             "or validator. Subclass a class of cayley.lifecycle (NodeExecutionHook, "
