@@ -48,6 +48,13 @@ def _plain(tp: Any) -> Any:
     return origin if isinstance(origin, type) else tp
 
 
+def _type_label(tp: Any) -> str:
+    """``polars.DataFrame`` rather than ``polars.dataframe.frame.DataFrame``."""
+    if isinstance(tp, type) and typing.get_origin(tp) is None and tp.__module__ != "builtins":
+        return f"{tp.__module__.split('.')[0]}.{tp.__qualname__}"
+    return htypes.get_type_as_string(tp)
+
+
 def _names(value: Any, argument: str) -> list[str] | None:
     """``value`` as a list of names (``None`` stays ``None``); a clear error otherwise."""
     if value is None:
@@ -203,13 +210,13 @@ class with_columns_base(base.NodeInjector, abc.ABC):
         self._check_frame_type(param, hints[param])
 
     def _frame_name(self) -> str:
-        return htypes.get_type_as_string(self.dataframe_type)
+        return _type_label(self.dataframe_type)
 
     def _check_frame_type(self, param: str, annotation: Any) -> None:
         plain = _plain(annotation)
         if not (isinstance(plain, type) and issubclass(plain, self.dataframe_type)):
             raise base.InvalidDecoratorException(
-                f"parameter {param!r} is annotated {htypes.get_type_as_string(annotation)}, "
+                f"parameter {param!r} is annotated {_type_label(annotation)}, "
                 f"but this with_columns works on {self._frame_name()}. Annotate the parameter "
                 "with that type, point on_input at the DataFrame parameter, or use the "
                 "with_columns of the frame's library (cayley.plugins.h_pandas, h_polars, "

@@ -10,6 +10,7 @@ from cayley import ad_hoc_utils, driver
 from cayley.function_modifiers import InvalidDecoratorException, config
 from cayley.function_modifiers.base import MissingConfigParametersException, resolve_nodes
 from cayley.function_modifiers.with_columns import GROUP_TAG, MissingColumnError
+from cayley.htypes import Collect, Parallelizable
 from cayley.plugins.h_pandas import with_columns
 
 COLUMNS = ad_hoc_utils.module_from_source(
@@ -349,3 +350,44 @@ def test_stacks_with_check_output_on_the_result() -> None:
     assert dr.execute(["final"], inputs={"initial": good})["final"].tolist() == [3, 4, 5]
     with pytest.raises(DataValidationError, match="final:range_validator"):
         dr.execute(["final"], inputs={"initial": frame()})
+
+
+def _cluster_body(source: str, label: str) -> str:
+    start = source.index(f'label="{label}"')
+    return source[start : source.index("}", start)]
+
+
+def test_drawings_group_the_sub_dataflow() -> None:
+    @with_columns(COLUMNS, columns_to_pass=["a", "b"], select=["a_plus_b"])
+    def final(initial: pd.DataFrame) -> pd.DataFrame:
+        return initial
+
+    source = build(final).display_all_functions().source
+    body = _cluster_body(source, "with_columns: final")
+    for name in ("final.a", "final.b", "final.a_plus_b", "final._append"):
+        assert f'"{name}"' in body
+    assert "final [" not in body and "initial" not in body
+
+    def piece(initial: pd.DataFrame) -> Parallelizable[pd.DataFrame]:
+        yield initial
+
+    @with_columns(COLUMNS, columns_to_pass=["a", "b"], select=["a_plus_b"])
+    def per_piece(piece: pd.DataFrame) -> pd.DataFrame:
+        return piece
+
+    def joined(per_piece: Collect[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(per_piece)
+
+    module = ad_hoc_utils.create_temporary_module(piece, per_piece, joined)
+    dr = (
+        driver.Builder()
+        .with_modules(module)
+        .enable_dynamic_execution(allow_experimental_mode=True)
+        .build()
+    )
+    source = dr.display_all_functions().source
+    block = source[source.index("subgraph cluster_block_piece") :]
+    assert block.index('label="each item of piece"') < block.index(
+        'label="with_columns: per_piece"'
+    )
+    assert '"per_piece._append"' in _cluster_body(source, "with_columns: per_piece")
