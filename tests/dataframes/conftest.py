@@ -25,6 +25,46 @@ import order_data  # noqa: E402
 import order_features  # noqa: E402
 import order_pipeline  # noqa: E402
 
+#: The pipeline without validation (workers then import neither pandera nor pydantic):
+#: partitions, with_columns per partition, concat. Built from source, so it travels by value.
+FANOUT_FLOW = """
+import order_features
+import pandas as pd
+from cayley.htypes import Collect, Parallelizable
+from cayley.plugins import h_pandas
+
+def partition(orders_path: str, rows_per_partition: int) -> Parallelizable[h_pandas.Partition]:
+    yield from h_pandas.partitions(orders_path, rows=rows_per_partition)
+
+def orders(partition: h_pandas.Partition) -> pd.DataFrame:
+    return partition.load()
+
+@h_pandas.with_columns(
+    order_features,
+    columns_to_pass=["amount", "items", "discount"],
+    select=["unit_price", "net_amount", "is_large", "log_net_amount"],
+)
+def features(orders: pd.DataFrame) -> pd.DataFrame:
+    return orders
+
+def all_features(features: Collect[pd.DataFrame]) -> pd.DataFrame:
+    return h_pandas.concat(features)
+"""
+
+#: ``with_columns`` without fan-out, for node-level graph adapters.
+FEATURES_FLOW = """
+import order_features
+import pandas as pd
+from cayley.plugins import h_pandas
+
+def orders(orders_path: str) -> pd.DataFrame:
+    return pd.read_parquet(orders_path)
+
+@h_pandas.with_columns(order_features, columns_to_pass=["amount", "items", "discount"])
+def features(orders: pd.DataFrame) -> pd.DataFrame:
+    return orders
+"""
+
 ROWS = 4_000
 ROWS_PER_PARTITION = 1_000
 LARGE_ORDER = 100.0
