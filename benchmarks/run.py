@@ -41,6 +41,7 @@ from dynamic_rows import (
     bench_scheduler_cpu,
 )
 from engines import ensure_cayley_importable, hamilton_available
+from frames_rows import bench_check_output, bench_partitions, bench_with_columns
 from report import DASH, Row, Settings, log, render
 
 BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
@@ -55,6 +56,9 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("9", "parallel speedups", bench_parallel),
     ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
     ("11", "decorated graph build", bench_decorators),
+    ("60", "with_columns on a pandas DataFrame", bench_with_columns),
+    ("62", "partitioned parquet fan-out", bench_partitions),
+    ("64", "check_output with a pandera schema", bench_check_output),
 ]
 
 
