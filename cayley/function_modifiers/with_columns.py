@@ -107,8 +107,9 @@ class with_columns_base(base.NodeInjector, abc.ABC):
         pass_dataframe_as: the name under which the column functions receive the frame.
         on_input: the parameter of the decorated function holding the frame (default: the
             first parameter).
-        select: the nodes appended (or replacing columns) to the frame. Default: every node
-            of the library's column type. Only the nodes they need are built.
+        select: the nodes appended (or replacing columns) to the frame; only the nodes they
+            need are built. Default: every node of the library's column type is appended
+            (and every column function's node is built, as in Hamilton).
         namespace: prefix of the generated nodes (default: the decorated function's name).
         config_required: config keys the column functions need; ``None`` gives them the
             whole config.
@@ -160,21 +161,47 @@ class with_columns_base(base.NodeInjector, abc.ABC):
         self.dataframe_type = dataframe_type
 
     # ---- what a library provides --------------------------------------------------------
-    @abc.abstractmethod
+    # A subclass implements these three, or (as Hamilton's subclasses do) overrides
+    # get_initial_nodes, get_subdag_nodes, chain_subdag_nodes and validate instead.
     def column_type(self) -> Any:
         """The type of one column of this library's frames (``pd.Series``, ``pl.Expr`` ...)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement column_type()")
 
-    @abc.abstractmethod
     def read_column(self, frame: Any, column: str) -> Any:
         """Column ``column`` of ``frame``; raises ``KeyError`` when it is missing."""
+        raise NotImplementedError(f"{type(self).__name__} must implement read_column()")
 
-    @abc.abstractmethod
     def merge(self, frame: Any, columns: dict[str, Any]) -> Any:
         """``frame`` with ``columns`` (name -> column or scalar) added or replaced."""
+        raise NotImplementedError(f"{type(self).__name__} must implement merge()")
 
     def frame_columns(self, frame: Any) -> list[str] | None:
         """The column names of ``frame`` for error messages (``None``: unknown)."""
         return list(frame.columns)
+
+    # ---- helpers Hamilton's subclasses call ---------------------------------------------
+    @staticmethod
+    def contains_duplicates(nodes_: Collection[Node]) -> bool:
+        """Whether two of ``nodes_`` have the same name."""
+        names = [n.name for n in nodes_]
+        return len(set(names)) != len(names)
+
+    @staticmethod
+    def validate_dataframe(
+        fn: Callable[..., Any], inject_parameter: str, params: dict[str, Any], required_type: type
+    ) -> None:
+        """``inject_parameter`` is a parameter of ``fn`` annotated ``required_type``."""
+        if inject_parameter not in params:
+            raise base.InvalidDecoratorException(
+                f"{inject_parameter!r} is not a parameter of {fn.__name__} (its parameters are "
+                f"{list(params)}); point on_input at the DataFrame parameter."
+            )
+        plain = _plain(params[inject_parameter])
+        if not (isinstance(plain, type) and issubclass(plain, required_type)):
+            raise base.InvalidDecoratorException(
+                f"parameter {inject_parameter!r} is annotated "
+                f"{_type_label(params[inject_parameter])}, not {_type_label(required_type)}."
+            )
 
     # ---- the decorator lifecycle --------------------------------------------------------
     def required_config(self) -> list[str] | None:

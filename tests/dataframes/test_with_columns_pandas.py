@@ -391,3 +391,55 @@ def test_drawings_group_the_sub_dataflow() -> None:
         'label="with_columns: per_piece"'
     )
     assert '"per_piece._append"' in _cluster_body(source, "with_columns: per_piece")
+
+
+def test_hamilton_style_subclass_for_another_frame_type() -> None:
+    """A subclass overriding Hamilton's hooks (here for dicts of lists) works unchanged."""
+    import typing
+
+    from cayley.function_modifiers.recursive import with_columns_base
+    from cayley.node import Node
+
+    class dict_columns(with_columns_base):
+        def __init__(self, *fns, columns_to_pass):
+            super().__init__(*fns, columns_to_pass=columns_to_pass, dataframe_type=dict)
+
+        def validate(self, fn):
+            with_columns_base.validate_dataframe(fn, "frame", typing.get_type_hints(fn), dict)
+
+        def get_initial_nodes(self, fn, params):
+            def reader(column):
+                return lambda frame: frame[column]
+
+            nodes = [
+                Node(c, list, callabl=reader(c), input_types={"frame": dict})
+                for c in self.initial_schema
+            ]
+            return "frame", nodes
+
+        def chain_subdag_nodes(self, fn, inject_parameter, generated_nodes):
+            assert not with_columns_base.contains_duplicates(generated_nodes)
+            added = [n.name for n in generated_nodes if n.name not in self.initial_schema]
+
+            def merge(**kwargs):
+                return {**kwargs[inject_parameter], **{name: kwargs[name] for name in added}}
+
+            inputs = {inject_parameter: dict, **{name: list for name in added}}
+            return [*generated_nodes, Node("_append", dict, callabl=merge, input_types=inputs)], (
+                "_append"
+            )
+
+    def doubled(a: list) -> list:
+        return [2 * v for v in a]
+
+    @dict_columns(doubled, columns_to_pass=["a"])
+    def final(frame: dict) -> dict:
+        return frame
+
+    result = build(final).execute(["final"], inputs={"frame": {"a": [1, 2]}})
+    assert result["final"] == {"a": [1, 2], "doubled": [2, 4]}
+    with pytest.raises(InvalidDecoratorException, match="annotated builtins.list|annotated list"):
+
+        @dict_columns(doubled, columns_to_pass=["a"])
+        def wrong(frame: list) -> dict:
+            return {}
