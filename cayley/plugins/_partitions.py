@@ -102,11 +102,17 @@ class ParquetPartition(Partition):
     library: str = "pandas"
 
     def read_table(self) -> Any:
-        """The rows as a ``pyarrow.Table``."""
+        """The rows as a ``pyarrow.Table``, decoded on this thread only.
+
+        A fan-out gets its parallelism from running partitions at once; decoding each one on
+        several threads as well costs more CPU in total (about 1.7× here) for little gain.
+        """
         pq = import_pyarrow_parquet()
         columns = list(self.columns) if self.columns is not None else None
         try:
-            return pq.ParquetFile(self.path).read_row_groups(list(self.row_groups), columns)
+            return pq.ParquetFile(self.path).read_row_groups(
+                list(self.row_groups), columns, use_threads=False
+            )
         except Exception as exc:
             add_note(exc, f"while reading partition {self.index}: {self.describe()}")
             raise
