@@ -8,6 +8,7 @@ to the scheduler with the configured executors.
 from __future__ import annotations
 
 import copy as _copy
+import difflib
 import pickle
 import sys
 import types
@@ -244,6 +245,25 @@ class Driver(VisualizationMixin):
                 stacklevel=_caller_stacklevel(),
             )
 
+    def _warn_unknown_overrides(self, overrides: dict[str, Any]) -> None:
+        """Warns about overrides that name no node (Hamilton ignores them silently)."""
+        nodes = self.graph.nodes
+        unknown = [name for name in overrides if name not in nodes]
+        if not unknown:
+            return
+        lines = []
+        for name in unknown:
+            close = difflib.get_close_matches(str(name), list(nodes), n=3)
+            hint = f"; closest node names: {', '.join(map(repr, close))}" if close else ""
+            lines.append(f"  {name!r} names no node of the graph{hint}")
+        warnings.warn(
+            f"{len(unknown)} override(s) replace nothing and are ignored:\n"
+            + "\n".join(lines)
+            + "\nCheck the spelling: overrides must use the names of the graph's nodes.",
+            UserWarning,
+            stacklevel=_caller_stacklevel(),
+        )
+
     def _run(
         self,
         final_vars: Sequence[Any],
@@ -253,6 +273,8 @@ class Driver(VisualizationMixin):
     ) -> tuple[ExecutionPlan, dict[str, Any]]:
         outputs = _output_names(final_vars, self.graph)
         overrides = overrides or {}
+        if overrides:
+            self._warn_unknown_overrides(overrides)
         values = self._combine_inputs(inputs)
         self._warn_shadowed_inputs(inputs)
         provided = [k for k in values if k in self.graph.nodes and self.graph.nodes[k].user_defined]
@@ -331,7 +353,9 @@ class Driver(VisualizationMixin):
 
         Args:
             final_vars: node names, node functions or nodes to compute.
-            overrides: values that replace nodes; whatever only they needed is skipped.
+            overrides: values that replace nodes; whatever only they needed is skipped. An
+                override that names no node warns (with the closest node names) and is
+                ignored.
             display_graph: ignored; kept for compatibility.
             inputs: values for the graph's inputs. A value given for a node that a function
                 computes is ignored with a warning (use ``overrides`` to replace it).

@@ -14,9 +14,10 @@ templates and fan-ins it waits for.
 from __future__ import annotations
 
 import graphlib
+import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cayley import htypes
 from cayley.execution.grouping import GroupingStrategy, NodeGroupPurpose
@@ -24,17 +25,71 @@ from cayley.execution.runner import Step, TaskTemplate
 from cayley.graph import FunctionGraph
 from cayley.node import DependencyType, Node
 
-__all__ = ["ExecutionPlan", "GroupPlan", "ScopePlan", "compile_plan", "MissingInputsError"]
+__all__ = [
+    "AncestorDep",
+    "BarrierDep",
+    "ExecutionPlan",
+    "Export",
+    "GroupPlan",
+    "MissingInputsError",
+    "ScopePlan",
+    "TaskInput",
+    "compile_plan",
+]
 
 Scope = tuple[str, ...]
-_Arg = tuple[str, str, bool]  # (parameter, source name, gathered?)
-_GroupKey = tuple[int, Scope, int]  # (proposal index, scope, phase)
-_Input = tuple[str, int, Any]  # (name, ENV, depth) | (name, COLLECTED, expander)
-_Exports = tuple[tuple[int, str], ...]  # (position in exports, name)
 
 #: Where a task input comes from.
 ENV = 0  # the environment of the instance at a given depth (an ancestor or the instance itself)
 COLLECTED = 1  # the per-item values gathered by an expansion of the instance
+
+
+class _Arg(NamedTuple):
+    param: str
+    source: str  # the name of the value passed
+    gathered: bool  # a Collect[...] parameter
+
+
+class _Proposal(NamedTuple):
+    index: int  # position among the strategy's groups (-1: a gather the planner added)
+    base_id: str  # the id the strategy proposed ("" to name the group after its scope)
+
+
+class _GroupKey(NamedTuple):
+    proposal: int  # index of the strategy's proposal (-1 for gathers)
+    scope: Scope
+    phase: int
+
+
+class TaskInput(NamedTuple):
+    """A value a template reads from outside itself."""
+
+    name: str
+    kind: int  # ENV or COLLECTED
+    #: For ENV, the depth of the instance whose environment holds it (0: the root); for
+    #: COLLECTED, the expander whose items gathered it.
+    source: Any
+
+
+class Export(NamedTuple):
+    """A value a template hands back: its position in the task's rows, and its name."""
+
+    position: int
+    name: str
+
+
+class AncestorDep(NamedTuple):
+    """A template of an enclosing instance: its depth and its index within that scope."""
+
+    depth: int
+    local: int
+
+
+class BarrierDep(NamedTuple):
+    """A fan-in: every item of ``expander`` ran child template ``local`` (-1: pulled)."""
+
+    expander: str
+    local: int
 
 
 class MissingInputsError(ValueError):
@@ -57,13 +112,13 @@ class GroupPlan:
     local_index: int
     scope: Scope
     template: TaskTemplate
-    inputs: tuple[tuple[str, int, Any], ...]  # (name, ENV, depth) | (name, COLLECTED, expander)
-    env_exports: tuple[tuple[int, str], ...]  # (position in exports, name)
-    collect_exports: tuple[tuple[int, str], ...]
-    expander_exports: tuple[tuple[int, str], ...]
+    inputs: tuple[TaskInput, ...]
+    env_exports: tuple[Export, ...]  # kept in the instance's environment
+    collect_exports: tuple[Export, ...]  # gathered into the parent's lists
+    expander_exports: tuple[Export, ...]  # items of a fan-out
     local_deps: tuple[int, ...] = ()
-    ancestor_deps: tuple[tuple[int, int], ...] = ()  # (depth, local index there)
-    barrier_deps: tuple[tuple[str, int], ...] = ()  # (expander, child local index | -1)
+    ancestor_deps: tuple[AncestorDep, ...] = ()
+    barrier_deps: tuple[BarrierDep, ...] = ()
     local_dependents: list[int] = field(default_factory=list)
     depth: int = 0  # how many fan-outs this template runs under
     light: bool = False  # the only template of a light scope (see ScopePlan.light)
@@ -92,7 +147,7 @@ class ScopePlan:
     collects_items: bool = False  # the parent gathers the items themselves
     constant_names: tuple[str, ...] = ()  # gathered names that are overrides: same per item
     barrier_dependents: dict[int, list[int]] = field(default_factory=dict)
-    pull_prereqs: tuple[tuple[int, int], ...] = ()
+    pull_prereqs: tuple[AncestorDep, ...] = ()
     children: dict[str, ScopePlan] = field(default_factory=dict)
     depth: int = 0  # number of enclosing fan-outs
     initial_waits: list[int] = field(default_factory=list)  # per template, before ancestors
@@ -148,7 +203,7 @@ class _Groups:
     members: dict[_GroupKey, list[str]]
     names: dict[_GroupKey, str]
     of: dict[str, _GroupKey]  # node name -> its group
-    inputs: dict[_GroupKey, dict[str, _Input]]
+    inputs: dict[_GroupKey, dict[str, TaskInput]]
     deps: dict[_GroupKey, set[_GroupKey]]
     consumers: dict[str, set[tuple[_GroupKey, int]]]  # produced name -> {(group, kind)}
 
@@ -252,11 +307,11 @@ def _computed_nodes(
                 continue
             # An overridden expander still fans out: its items are the override's.
             table.nodes[name] = Node(name, node.type, callabl=_identity, input_types={"value": Any})
-            table.args[name] = [("value", name, False)]
+            table.args[name] = [_Arg("value", name, False)]
         else:
             table.nodes[name] = node
             table.args[name] = [
-                (param, dep, param in node.collect_params)
+                _Arg(param, dep, param in node.collect_params)
                 for (param, (_, dep_type)), dep in zip(
                     node.input_types.items(), graph.dependencies[name]
                 )
@@ -293,7 +348,7 @@ def _gather_outputs(
             table.nodes[new] = Node(
                 new, list, callabl=_gather, input_types={"values": htypes.Collect[Any]}
             )
-            table.args[new] = [("values", current, True)]
+            table.args[new] = [_Arg("values", current, True)]
             current_scope = current_scope if is_items else current_scope[:-1]
             table.scope[new] = current_scope
             synthetic.append(new)
@@ -307,10 +362,10 @@ def _proposals(
     computed: list[str],
     synthetic: list[str],
     nodes: dict[str, Node],
-) -> dict[str, tuple[int, str]]:
-    """Each node's (proposal index, proposed id) from the strategy; gathers get (-1, "")."""
+) -> dict[str, _Proposal]:
+    """Each node's proposal from the strategy; gathers get ``_Proposal(-1, "")``."""
     proposals = strategy.group_nodes([nodes[n] for n in computed]) if computed else []
-    proposal_of: dict[str, tuple[int, str]] = {}
+    proposal_of: dict[str, _Proposal] = {}
     for index, group in enumerate(proposals):
         for node in group.nodes:
             if node.name not in nodes:
@@ -323,32 +378,33 @@ def _proposals(
                     f"Grouping strategy {type(strategy).__name__} put node {node.name!r} in "
                     "more than one group."
                 )
-            proposal_of[node.name] = (index, group.base_id)
+            proposal_of[node.name] = _Proposal(index, group.base_id)
     left_out = [n for n in computed if n not in proposal_of]
     if left_out:
         raise ValueError(
             f"Grouping strategy {type(strategy).__name__} left nodes {left_out} out of every group."
         )
     for name in synthetic:
-        proposal_of[name] = (-1, "")
+        proposal_of[name] = _Proposal(-1, "")
     return proposal_of
 
 
 def _split_proposals(
     names: list[str],
-    proposal_of: dict[str, tuple[int, str]],
+    proposal_of: dict[str, _Proposal],
     scope: dict[str, Scope],
     phase: dict[str, int],
 ) -> dict[_GroupKey, list[str]]:
     """The members of each group: a proposal split by scope and phase, in node order."""
     members: dict[_GroupKey, list[str]] = {}
     for name in names:
-        members.setdefault((proposal_of[name][0], scope[name], phase[name]), []).append(name)
+        key = _GroupKey(proposal_of[name].index, scope[name], phase[name])
+        members.setdefault(key, []).append(name)
     return members
 
 
 def _name_groups(
-    members: dict[_GroupKey, list[str]], proposal_of: dict[str, tuple[int, str]]
+    members: dict[_GroupKey, list[str]], proposal_of: dict[str, _Proposal]
 ) -> dict[_GroupKey, str]:
     """A unique id per group: the proposal's id, or the scope's, suffixed when split.
 
@@ -356,14 +412,14 @@ def _name_groups(
     """
     by_base: dict[str, list[_GroupKey]] = {}
     for key, names in members.items():
-        base = proposal_of[names[0]][1]
+        base = proposal_of[names[0]].base_id
         if not base:
-            base = f"block-{key[1][-1]}" if key[1] else "root"
+            base = f"block-{key.scope[-1]}" if key.scope else "root"
         by_base.setdefault(base, []).append(key)
     group_names: dict[_GroupKey, str] = {}
     used: set[str] = set()
     for base, keys in by_base.items():
-        keys.sort(key=lambda k: (len(k[1]), k[2], k[0]))
+        keys.sort(key=lambda k: (len(k.scope), k.phase, k.proposal))
         for i, key in enumerate(keys):
             candidate = base if i == 0 else f"{base}-{i}"
             while candidate in used:
@@ -385,7 +441,7 @@ def _link_groups(
     def expander_of(name: str) -> str:
         return (table.scope[name] if name in table.scope else graph_scopes[name])[-1]
 
-    inputs: dict[_GroupKey, dict[str, _Input]] = {k: {} for k in members}
+    inputs: dict[_GroupKey, dict[str, TaskInput]] = {k: {} for k in members}
     deps: dict[_GroupKey, set[_GroupKey]] = {k: set() for k in members}
     consumers: dict[str, set[tuple[_GroupKey, int]]] = {}
     for key, names in members.items():
@@ -397,12 +453,13 @@ def _link_groups(
                 computed_dep = dep in table.nodes and dep != name
                 if is_collect:
                     is_items = computed_dep and table.nodes[dep].is_expander
-                    inputs[key][dep] = (dep, COLLECTED, dep if is_items else expander_of(dep))
+                    source = dep if is_items else expander_of(dep)
+                    inputs[key][dep] = TaskInput(dep, COLLECTED, source)
                 elif not computed_dep:
-                    inputs[key][dep] = (dep, ENV, 0)  # an input or an override
+                    inputs[key][dep] = TaskInput(dep, ENV, 0)  # an input or an override
                 else:
                     depth = len(table.scope[dep]) + (1 if table.nodes[dep].is_expander else 0)
-                    inputs[key][dep] = (dep, ENV, depth)
+                    inputs[key][dep] = TaskInput(dep, ENV, depth)
                 if computed_dep:
                     deps[key].add(group_of[dep])
                     consumers.setdefault(dep, set()).add((key, COLLECTED if is_collect else ENV))
@@ -434,7 +491,7 @@ def _scope_plans(
             child = table.scope[name] + (name,)
             scopes.setdefault(child, ScopePlan(child))
     for key in group_order:
-        scopes.setdefault(key[1], ScopePlan(key[1]))
+        scopes.setdefault(key.scope, ScopePlan(key.scope))
     for sc, plan in scopes.items():
         if sc:
             scopes[sc[:-1]].children[sc[-1]] = plan
@@ -455,11 +512,11 @@ def _build_group_plans(
         env_exports, collect_exports, expander_exports = _export_routes(
             template.exports, table.nodes, groups.consumers, outputs_at_root
         )
-        scope_plan = scopes[key[1]]
+        scope_plan = scopes[key.scope]
         plan = GroupPlan(
             index=len(plans),
             local_index=len(scope_plan.groups),
-            scope=key[1],
+            scope=key.scope,
             template=template,
             inputs=tuple(groups.inputs[key].values()),
             env_exports=env_exports,
@@ -482,26 +539,39 @@ def _template(
         if external or name in outputs_at_root or table.nodes[name].is_expander:
             exports.append(name)
     drops = _drops(members, table.args, set(exports), groups.inputs[key])
+    retrying = _retrying_call_type()
     steps: list[Step] = []
     for name, dropped in zip(members, drops):
         node = table.nodes[name]
-        pairs = tuple((param, dep) for param, dep, _ in table.args[name])
-        steps.append((name, node.callable, pairs, tuple(dropped), node))
+        pairs = tuple((arg.param, arg.source) for arg in table.args[name])
+        fn = node.callable
+        retry = fn if retrying is not None and isinstance(fn, retrying) else None
+        steps.append(Step(name, fn, pairs, tuple(dropped), node, retry))
     return TaskTemplate(
         base_id=groups.names[key],
         steps=tuple(steps),
         exports=tuple(exports),
         expanders=frozenset(n for n in members if table.nodes[n].is_expander),
-        purpose=_purpose(members, table.nodes, key[1]),
+        purpose=_purpose(members, table.nodes, key.scope),
         nodes=tuple(table.nodes[n] for n in members if "\x00" not in n),  # no gathers
     )
+
+
+def _retrying_call_type() -> type | None:
+    """The class of ``@retry`` node functions, if the decorator was ever imported.
+
+    Without the import no node can retry, and compiling a plan does not load the
+    decorator catalogue.
+    """
+    module = sys.modules.get("cayley.function_modifiers.retry")
+    return None if module is None else module.RetryingCall
 
 
 def _drops(
     members: list[str],
     args: dict[str, list[_Arg]],
     exports: set[str],
-    inputs: dict[str, _Input],
+    inputs: dict[str, TaskInput],
 ) -> list[list[str]]:
     """Per step, the values the task no longer needs after it (not exported, used last)."""
     last_use: dict[str, int] = {}
@@ -523,18 +593,20 @@ def _export_routes(
     nodes: dict[str, Node],
     consumers: dict[str, set[tuple[_GroupKey, int]]],
     outputs_at_root: set[str],
-) -> tuple[_Exports, _Exports, _Exports]:
-    """The (position, name) exports going to the environment, to gathers, and to fan-outs."""
-    env_exports, collect_exports, expander_exports = [], [], []
+) -> tuple[tuple[Export, ...], tuple[Export, ...], tuple[Export, ...]]:
+    """The exports going to the environment, to gathers, and to fan-outs."""
+    env_exports: list[Export] = []
+    collect_exports: list[Export] = []
+    expander_exports: list[Export] = []
     for pos, name in enumerate(exports):
         kinds = {kind for _, kind in consumers.get(name, ())}
         if nodes[name].is_expander:
-            expander_exports.append((pos, name))  # items go to the child instances
+            expander_exports.append(Export(pos, name))  # items go to the child instances
             continue
         if ENV in kinds or name in outputs_at_root:
-            env_exports.append((pos, name))
+            env_exports.append(Export(pos, name))
         if COLLECTED in kinds:
-            collect_exports.append((pos, name))
+            collect_exports.append(Export(pos, name))
     return tuple(env_exports), tuple(collect_exports), tuple(expander_exports)
 
 
@@ -546,16 +618,19 @@ def _wire_dependencies(
 ) -> None:
     """Sets each plan's local, ancestor and barrier deps, their dependents and initial waits."""
     for plan in plans:
-        local, ancestors, barriers = [], [], []
+        local: list[int] = []
+        ancestors: list[AncestorDep] = []
+        barriers: list[BarrierDep] = []
         for name, kind, arg in plan.inputs:
             producer = producer_of.get(name)
             if kind == COLLECTED:
                 child = scopes[plan.scope + (arg,)]
                 if producer is None or nodes[name].is_expander:
-                    barriers.append((arg, -1))  # the items themselves, or a constant per item
+                    # the items themselves, or a constant per item
+                    barriers.append(BarrierDep(arg, -1))
                     child.barrier_dependents.setdefault(-1, []).append(plan.local_index)
                 else:
-                    barriers.append((arg, producer.local_index))
+                    barriers.append(BarrierDep(arg, producer.local_index))
                     child.barrier_dependents.setdefault(producer.local_index, []).append(
                         plan.local_index
                     )
@@ -564,7 +639,7 @@ def _wire_dependencies(
                     local.append(producer.local_index)
                     producer.local_dependents.append(plan.local_index)
                 else:
-                    ancestors.append((producer.depth, producer.local_index))
+                    ancestors.append(AncestorDep(producer.depth, producer.local_index))
         plan.local_deps = tuple(sorted(set(local)))
         plan.ancestor_deps = tuple(sorted(set(ancestors)))
         plan.barrier_deps = tuple(sorted(set(barriers)))
@@ -613,7 +688,7 @@ def _mark_light_scopes(scopes: dict[Scope, ScopePlan]) -> None:
 
 def _phases(
     names: list[str],
-    args: dict[str, list[tuple[str, str, bool]]],
+    args: dict[str, list[_Arg]],
     nodes: dict[str, Node],
     scope: dict[str, Scope],
     graph_scopes: dict[str, Scope],
@@ -700,5 +775,5 @@ def _assign_pull_prereqs(scopes: dict[Scope, ScopePlan], groups: list[GroupPlan]
             for depth, local in g.ancestor_deps:
                 producer = by_scope_local[(g.scope[:depth], local)]
                 if producer.index not in downstream:
-                    prereqs.add((depth, local))
+                    prereqs.add(AncestorDep(depth, local))
         plan.pull_prereqs = tuple(sorted(prereqs))

@@ -1,9 +1,14 @@
 """Running a task: the compiled steps of one group, for one or many items.
 
 This is the only code that calls node functions, wherever the task runs (in the driver's
-thread, a thread pool, another process, a Ray or Dask worker). Steps are plain tuples and
-their arguments are looked up by precomputed name pairs; without lifecycle adapters the
+thread, a thread pool, another process, a Ray or Dask worker). Steps are small named tuples
+and their arguments are looked up by precomputed name pairs; without lifecycle adapters the
 loop does nothing else.
+
+The node lifecycle (hooks before, the call or the adapter's method, hooks after) lives in
+:func:`_node_lifecycle`, :func:`_run_public_hooks` and :func:`_run_hooked`. A ``@retry``
+node runs the whole lifecycle once per attempt, so hooks see every attempt; without hooks
+the node's own function (a ``RetryingCall``) retries by itself.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ import abc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cayley._compat import add_note
 from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
 from cayley.node import Node
+
+if TYPE_CHECKING:
+    from cayley.function_modifiers.retry import RetryingCall
 
 __all__ = [
     "RemoteValue",
@@ -28,8 +36,21 @@ __all__ = [
     "resolve_remote",
 ]
 
-#: One step: (node name, callable, ((parameter, value name), ...), names to free after, node).
-Step = tuple[str, Callable[..., Any], tuple[tuple[str, str], ...], tuple[str, ...], Node]
+
+class Step(NamedTuple):
+    """One node of a task template, compiled: what to call with which values.
+
+    ``fn`` is what the plain loop calls (for a ``@retry`` node, the retrying call itself);
+    ``retry`` is that ``RetryingCall`` when the node retries, so the loops with hooks can run
+    each attempt through them.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    args: tuple[tuple[str, str], ...]  # (parameter, name of the value passed)
+    drop: tuple[str, ...]  # values no longer needed once this step ran
+    node: Node
+    retry: RetryingCall | None = None
 
 
 class RemoteValue(abc.ABC):
@@ -46,32 +67,32 @@ class RemoteValue(abc.ABC):
     def resolve(self) -> Any:
         """Fetches the value."""
 
+    @classmethod
+    def resolve_many(cls, values: list[RemoteValue]) -> list[Any]:
+        """Fetches several values of this class and one owner; override to batch the calls."""
+        return [value.resolve() for value in values]
+
 
 def resolve_remote(value: Any, keep: Any = None) -> Any:
     """``value`` with :class:`RemoteValue` objects (top level or in a list) fetched.
 
     Values owned by ``keep`` (an executor) are left in place: that executor's tasks read
-    them where they are. The elements of a list are fetched per owner in one call when the
-    owner offers ``resolve_many``.
+    them where they are. The elements of a list are fetched per owner with one
+    :meth:`RemoteValue.resolve_many` call.
     """
     if isinstance(value, RemoteValue):
         return value if keep is not None and value.owner is keep else value.resolve()
     if type(value) is not list:
         return value
-    positions: dict[int, list[int]] = {}
-    owners: dict[int, Any] = {}
+    positions: dict[tuple[int, type], list[int]] = {}
     for index, element in enumerate(value):
         if isinstance(element, RemoteValue) and (keep is None or element.owner is not keep):
-            positions.setdefault(id(element.owner), []).append(index)
-            owners[id(element.owner)] = element.owner
+            positions.setdefault((id(element.owner), type(element)), []).append(index)
     if not positions:
         return value
     resolved = list(value)
-    for key, indices in positions.items():
-        owner = owners[key]
-        elements = [value[i] for i in indices]
-        many = getattr(owner, "resolve_many", None)
-        fetched = many(elements) if many is not None else [e.resolve() for e in elements]
+    for (_, kind), indices in positions.items():
+        fetched = kind.resolve_many([value[i] for i in indices])
         for i, fetched_value in zip(indices, fetched):
             resolved[i] = fetched_value
     return resolved
@@ -134,8 +155,13 @@ class Task:
 
     ``inputs`` holds, per item, the values the steps need from outside the group;
     ``labels`` holds, per item, a :class:`TaskLabel`; it is only filled in when hooks need
-    task ids. :meth:`run` returns, per item, the
-    exported values in ``template.exports`` order.
+    task ids. :meth:`run` returns, per item, the exported values in ``template.exports``
+    order.
+
+    What running it tells the scheduler, wherever it ran: ``elapsed`` (seconds spent in the
+    steps), ``failed_item`` (the position in ``inputs`` of the item whose error the task
+    raised) and ``reports`` (what worker copies of the adapters collected, in the order of
+    ``LifecycleAdapterSet.collect_worker_report``; set by executors running tasks on copies).
     """
 
     template: TaskTemplate
@@ -145,6 +171,8 @@ class Task:
     adapters: LifecycleAdapterSet | None = None
     materialize_expanders: bool = False
     elapsed: float = 0.0
+    failed_item: int | None = None
+    reports: tuple[Any, ...] | None = None
 
     @property
     def task_id(self) -> str:
@@ -159,7 +187,7 @@ class Task:
 def _run_plain(steps: Sequence[Step], values: dict[str, Any], label: str | None) -> None:
     node = None
     try:
-        for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
+        for name, fn, args, drop, node, _ in steps:  # noqa: B007 - node is read on failure
             kwargs = {}
             for param, source in args:
                 kwargs[param] = values[source]
@@ -180,46 +208,60 @@ def _run_public_hooks(
     task_id: str | None,
     label: str | None,
 ) -> None:
-    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly."""
+    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly.
+
+    A ``@retry`` node goes around the hooks and the call once per attempt.
+    """
     before = tuple(h.run_before_node_execution for h in hooks)
     after = tuple(h.run_after_node_execution for h in hooks)
-    for name, fn, args, drop, node in steps:
+    for name, fn, args, drop, node, retry in steps:
         kwargs = {}
         for param, source in args:
             kwargs[param] = values[source]
         tags = node._tags
         return_type = node._type
-        for hook in before:
+        failures: list[str] | None = None
+        if retry is not None:
+            fn = retry.fn
+            failures = []
+        while True:
+            for hook in before:
+                try:
+                    hook(
+                        node_name=name,
+                        node_tags=tags,
+                        node_kwargs=kwargs,
+                        node_return_type=return_type,
+                        task_id=task_id,
+                        run_id=run_id,
+                        node_input_types=node._bare_input_types,
+                    )
+                except BaseException as exc:
+                    note_adapter_error(exc, hook)
+                    raise
             try:
-                hook(
-                    node_name=name,
-                    node_tags=tags,
-                    node_kwargs=kwargs,
-                    node_return_type=return_type,
-                    task_id=task_id,
-                    run_id=run_id,
-                    node_input_types=node._bare_input_types,
-                )
-            except BaseException as exc:
-                note_adapter_error(exc, hook)
-                raise
-        try:
-            result = fn(**kwargs)
-        except Exception as exc:
-            note_node_error(exc, node, label)
-            for hook in after:
-                hook(
-                    node_name=name,
-                    node_tags=tags,
-                    node_kwargs=kwargs,
-                    node_return_type=return_type,
-                    result=None,
-                    error=exc,
-                    success=False,
-                    task_id=task_id,
-                    run_id=run_id,
-                )
-            raise
+                result = fn(**kwargs)
+                break
+            except Exception as exc:
+                delay = None if failures is None else retry.policy.next_delay(exc, failures)
+                if delay is None:
+                    note_node_error(exc, node, label)
+                for hook in after:
+                    hook(
+                        node_name=name,
+                        node_tags=tags,
+                        node_kwargs=kwargs,
+                        node_return_type=return_type,
+                        result=None,
+                        error=exc,
+                        success=False,
+                        task_id=task_id,
+                        run_id=run_id,
+                    )
+                if delay is None:
+                    raise
+            if delay:
+                time.sleep(delay)
         for hook in after:
             try:
                 hook(
@@ -299,6 +341,15 @@ def _node_lifecycle(
     return lifecycle
 
 
+def _retried(lifecycle: Callable[..., Any], retry: RetryingCall) -> Callable[..., Any]:
+    """``lifecycle`` run under the node's retry policy: hooks see every attempt."""
+
+    def attempts(**kwargs: Any) -> Any:
+        return retry.policy.run(lifecycle, kwargs)
+
+    return attempts
+
+
 def _run_hooked(
     steps: Sequence[Step],
     values: dict[str, Any],
@@ -313,14 +364,21 @@ def _run_hooked(
     callable, and decides where to run it.
     """
     remote = adapters.do_remote_execute
-    if adapters.do_node_execute is None and remote is None and adapters.public_node_hooks:
+    method = adapters.do_node_execute
+    if method is None and remote is None and adapters.public_node_hooks:
         _run_public_hooks(steps, values, adapters.public_node_hooks, run_id, task_id, label)
         return
-    for name, fn, args, drop, node in steps:
+    for name, fn, args, drop, node, retry in steps:
         kwargs = {}
         for param, source in args:
             kwargs[param] = values[source]
-        lifecycle = _node_lifecycle(node, fn, adapters, run_id, task_id, label)
+        if retry is None or method is not None:
+            # An adapter's do_node_execute calls the node's function, which retries itself.
+            lifecycle = _node_lifecycle(node, fn, adapters, run_id, task_id, label)
+        else:
+            lifecycle = _retried(
+                _node_lifecycle(node, retry.fn, adapters, run_id, task_id, label), retry
+            )
         if remote is None:
             values[name] = lifecycle(**kwargs)
         else:
@@ -339,7 +397,7 @@ def _materialize_expanders(
 ) -> None:
     """Drains expander generators into lists (their items must travel back to the driver)."""
     for step in template.steps:
-        name, node = step[0], step[4]
+        name, node = step.name, step.node
         if name not in template.expanders:
             continue
         try:
@@ -357,20 +415,17 @@ def _materialize_expanders(
             raise
 
 
-def _run_items(
-    steps: Sequence[Step],
-    exports: tuple[str, ...],
-    inputs: list[dict[str, Any]],
-    labels: list[TaskLabel] | None,
-) -> list[tuple[Any, ...]]:
+def _run_items(task: Task) -> list[tuple[Any, ...]]:
     """The hot loop: every item through every step, no adapters."""
+    steps = task.template.steps
+    exports = task.template.exports
     results: list[tuple[Any, ...]] = []
     append = results.append
     index = 0
     node = None
     try:
-        for values in inputs:
-            for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
+        for values in task.inputs:
+            for name, fn, args, drop, node, _ in steps:  # noqa: B007 - node is read on failure
                 kwargs = {}
                 for param, source in args:
                     kwargs[param] = values[source]
@@ -381,11 +436,9 @@ def _run_items(
             index += 1
     except Exception as exc:
         if node is not None:
+            labels = task.labels
             note_node_error(exc, node, labels[index].item if labels else None)
-        try:
-            exc._cayley_item = index  # type: ignore[attr-defined]
-        except AttributeError:
-            pass
+        task.failed_item = index
         raise
     return results
 
@@ -403,7 +456,7 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
         adapters.pre_task_execute or adapters.post_task_execute
     )
     if not node_hooks and not task_hooks and not task.materialize_expanders:
-        results = _run_items(steps, exports, task.inputs, labels)
+        results = _run_items(task)
         task.elapsed = time.perf_counter() - started
         return results
     results = []
@@ -430,10 +483,7 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
             if task.materialize_expanders:
                 _materialize_expanders(template, values, label.item)
         except Exception as exc:
-            try:
-                exc._cayley_item = index  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
+            task.failed_item = index
             if task_hooks:
                 assert adapters is not None
                 call_hooks(

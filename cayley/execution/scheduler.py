@@ -1,160 +1,56 @@
 """The scheduler: one loop that runs a compiled plan to completion.
 
-The root of the run is an *instance* of the root scope; every item a ``Parallelizable``
-yields becomes an instance of the expander's block scope. Each instance runs each of its
-scope's task templates once, as soon as that template's dependencies are met: templates of
-the same instance, templates of enclosing instances, and fan-ins (all items of a child
-expansion done). Items are pulled from generators lazily, only while the amount of queued
-and running work is below a high-water mark, so memory does not grow with the number of
-items still to come. Ready instances of one template are batched into a single task when
-items are cheap. The loop waits on futures; it never spins.
+The loop owns no run state of its own (that is :class:`~cayley.execution.state.RunState`):
+it takes ready instances, batches them into tasks, submits each task to its executor through
+the one contract (``submit(task) -> Future``, at most ``capacity`` in flight), and hands what
+comes back to the state. A synchronous executor returns a finished future, which is settled
+at once; other futures report to a queue when they finish, and the loop blocks on that queue
+only when nothing else can move. It never spins.
+
+Items are pulled from generators lazily, only while queued and running work stays below a
+high-water mark, so memory does not grow with the items still to come. An executor with a
+free slot gets work as soon as one item (or one batch, once item times are known) is ready:
+the first item of a slow generator starts while the generator is still producing. Pulls
+last at most a few milliseconds of generator time, so finished tasks are collected between
+them. Ready instances of one template are batched into a single task when items are cheap,
+sized from the measured time per item and the executor's preferred task duration.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
+import queue
 import time
-from collections import deque
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from cayley._compat import add_note
-from cayley.execution.executors import ExecutionManager, TaskExecutor, TaskFuture
-from cayley.execution.plan import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
+from cayley.execution.contract import TaskExecutor
+from cayley.execution.executors import ExecutionManager
+from cayley.execution.plan import ExecutionPlan, GroupPlan
 from cayley.execution.runner import Task, TaskLabel, resolve_remote
-from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks
+from cayley.execution.state import Expansion, RunState
+from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
 
-__all__ = ["run_plan"]
+__all__ = ["InFlight", "run_plan"]
 
+#: Most items in one task.
 _MAX_CHUNK = 1024
-_INLINE_CHUNK = 256
+#: Longest stretch of generator time (seconds) between two looks at the tasks in flight.
+_PULL_SLICE = 0.005
+#: Queued and running items allowed before any executor asks for more.
+_HIGH_WATER = 512
 
 
-class Instance:
-    """One execution of a scope: the root, or one item of a fan-out."""
+class InFlight(NamedTuple):
+    """A submitted task and what the loop needs when it comes back."""
 
-    __slots__ = (
-        "parent",
-        "index",
-        "depth",
-        "plan",
-        "env",
-        "remaining",
-        "done",
-        "pending",
-        "waiters",
-        "expansions",
-        "expansion",
-    )
-
-    def __init__(
-        self,
-        parent: Instance | None,
-        index: int,
-        plan: ScopePlan,
-        env: dict[str, Any],
-        expansion: Expansion | None,
-    ) -> None:
-        self.parent = parent
-        self.index = index
-        self.depth = plan.depth
-        self.plan = plan
-        self.env = env
-        self.expansion = expansion
-        waits = plan.initial_waits
-        self.remaining = waits.copy()
-        self.done = [False] * len(waits)
-        self.pending = len(waits)
-        self.waiters: dict[int, list[tuple[Instance, int]]] | None = None
-        self.expansions: dict[str, Expansion] | None = None
-
-    def ancestor(self, depth: int) -> Instance:
-        """The enclosing instance at ``depth`` (this one if it is at that depth)."""
-        instance = self
-        while instance.depth > depth:
-            instance = instance.parent  # type: ignore[assignment]
-        return instance
-
-    def prefix(self) -> str:
-        """Path-like id prefix: ``expand-outer.3.expand-inner.0.``."""
-        parts = []
-        instance: Instance | None = self
-        while instance is not None and instance.expansion is not None:
-            parts.append(f"expand-{instance.expansion.expander}.{instance.index}.")
-            instance = instance.parent
-        return "".join(reversed(parts))
-
-    def item_path(self) -> str:
-        """Human description of the item, e.g. ``item 3 of 'urls'``."""
-        parts = []
-        instance: Instance | None = self
-        while instance is not None and instance.expansion is not None:
-            parts.append(f"item {instance.index} of {instance.expansion.expander!r}")
-            instance = instance.parent
-        return " in ".join(parts)
+    task: Task
+    group: GroupPlan
+    instances: list[Any]  # Instance or LightItem, one per item of the task
+    executor: TaskExecutor
 
 
-class LightItem:
-    """An item of a light scope: its task inputs, without per-instance bookkeeping."""
-
-    __slots__ = ("expansion", "index", "inputs")
-
-    def __init__(self, expansion: Expansion, index: int, inputs: dict[str, Any]) -> None:
-        self.expansion = expansion
-        self.index = index
-        self.inputs = inputs
-
-    def prefix(self) -> str:
-        """Path-like id prefix, as :meth:`Instance.prefix`."""
-        expansion = self.expansion
-        return f"{expansion.instance.prefix()}expand-{expansion.expander}.{self.index}."
-
-    def item_path(self) -> str:
-        """Human description of the item, as :meth:`Instance.item_path`."""
-        expansion = self.expansion
-        outer = expansion.instance.item_path()
-        here = f"item {self.index} of {expansion.expander!r}"
-        return f"{here} in {outer}" if outer else here
-
-
-class Expansion:
-    """The items of one ``Parallelizable`` node within one instance."""
-
-    __slots__ = (
-        "expander",
-        "instance",
-        "plan",
-        "iterator",
-        "count",
-        "exhausted",
-        "done_counts",
-        "collected",
-        "constants",
-        "placeholders",
-        "items",
-    )
-
-    def __init__(self, expander: str, instance: Instance, plan: ScopePlan, value: Any) -> None:
-        self.expander = expander
-        self.instance = instance
-        self.plan = plan
-        self.iterator: Iterator[Any] = iter(value)
-        self.count = 0
-        self.exhausted = False
-        self.done_counts = [0] * len(plan.groups)
-        self.collected: dict[str, list[Any]] = {name: [] for name in plan.collected_names}
-        if plan.collects_items:
-            self.collected[expander] = []
-        root = instance.ancestor(0)
-        self.constants = [(self.collected[n], root.env[n]) for n in plan.constant_names]
-        self.placeholders = [
-            self.collected[n] for n in plan.collected_names if n not in plan.constant_names
-        ]
-        self.items: list[Any] | None = None
-
-
-class _Run:
-    """State of one run of a plan."""
+class _Loop:
+    """Submits and collects the tasks of one run."""
 
     def __init__(
         self,
@@ -176,289 +72,136 @@ class _Run:
         self.submission_hooks = adapters.pre_task_submission
         self.return_hooks = adapters.post_task_return
         self.expand_hooks = adapters.post_task_expand
-        self.ready: list[deque[Instance]] = [deque() for _ in plan.groups]
-        self.ready_groups: set[int] = set()
-        self.ready_count = 0
-        self.inflight: dict[
-            Any, tuple[TaskFuture, Task, GroupPlan, list[Instance], TaskExecutor]
-        ] = {}
+        self.state = RunState(plan, constants, keep_items=bool(self.expand_hooks))
+        self.executors: dict[int, TaskExecutor] = {}  # per template (GroupPlan.index)
+        self.busy: dict[int, int] = {}  # per executor (by id): tasks in flight
+        self.inflight: dict[Any, InFlight] = {}  # future -> its task
         self.inflight_items = 0
-        self.active: list[Expansion] = []
-        self.executors: dict[int, TaskExecutor] = {}
-        self.item_seconds: dict[int, float] = {}
-        self.root = Instance(None, 0, plan.root, dict(constants), None)
-        self.remote_results = False  # whether any executor returned RemoteValue objects
-        self.high_water = 2 * _INLINE_CHUNK
+        self.finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.item_seconds: dict[int, float] = {}  # per template: measured time per item
+        self.remote_results = False  # whether an executor may return RemoteValue objects
+        self.high_water = _HIGH_WATER
 
-    # ---- bookkeeping ----------------------------------------------------------------------
-    def start_instance(self, instance: Instance) -> None:
-        plan = instance.plan
-        remaining = instance.remaining
-        for group in plan.groups:
-            local = group.local_index
-            for depth, ancestor_local in group.ancestor_deps:
-                ancestor = instance.ancestor(depth)
-                if not ancestor.done[ancestor_local]:
-                    if ancestor.waiters is None:
-                        ancestor.waiters = {}
-                    ancestor.waiters.setdefault(ancestor_local, []).append((instance, local))
-                    remaining[local] += 1
-            if remaining[local] == 0:
-                self.ready[group.index].append(instance)
-                self.ready_groups.add(group.index)
-                self.ready_count += 1
-
-    def release(self, instance: Instance, local: int) -> None:
-        instance.remaining[local] -= 1
-        if instance.remaining[local] == 0:
-            index = instance.plan.groups[local].index
-            self.ready[index].append(instance)
-            self.ready_groups.add(index)
-            self.ready_count += 1
-
-    def complete(self, instance: Instance, group: GroupPlan, row: tuple[Any, ...]) -> None:
-        env = instance.env
-        for pos, name in group.env_exports:
-            env[name] = row[pos]
-        expansion = instance.expansion
-        if group.collect_exports:
-            assert expansion is not None
-            index = instance.index
-            collected = expansion.collected
-            for pos, name in group.collect_exports:
-                collected[name][index] = row[pos]
-        for pos, name in group.expander_exports:
-            self.start_expansion(instance, name, row[pos])
-        local = group.local_index
-        instance.done[local] = True
-        instance.pending -= 1
-        for dependent in group.local_dependents:
-            self.release(instance, dependent)
-        if instance.waiters is not None:
-            waiting = instance.waiters.pop(local, None)
-            if waiting:
-                for child, child_local in waiting:
-                    self.release(child, child_local)
-        if expansion is not None:
-            expansion.done_counts[local] += 1
-            if expansion.exhausted and expansion.done_counts[local] == expansion.count:
-                self.fan_in(expansion, local)
-
-    def fan_in(self, expansion: Expansion, local: int) -> None:
-        for parent_local in expansion.plan.barrier_dependents.get(local, ()):
-            self.release(expansion.instance, parent_local)
-
-    def start_expansion(self, instance: Instance, expander: str, value: Any) -> None:
-        plan = instance.plan.children[expander]
-        try:
-            expansion = Expansion(expander, instance, plan, value)
-        except TypeError as exc:
-            add_note(
-                exc,
-                f"node {expander!r} is annotated Parallelizable[...] but returned "
-                f"{type(value).__name__}, which is not iterable",
-            )
-            raise
-        if self.expand_hooks:
-            expansion.items = []
-        if instance.expansions is None:
-            instance.expansions = {}
-        instance.expansions[expander] = expansion
-        self.active.append(expansion)
-
-    def exhaust(self, expansion: Expansion) -> None:
-        expansion.exhausted = True
-        for local, done in enumerate(expansion.done_counts):
-            if done == expansion.count:
-                self.fan_in(expansion, local)
-        self.fan_in(expansion, -1)
-        if self.expand_hooks:
-            call_hooks(
-                self.expand_hooks,
-                run_id=self.run_id,
-                task_id=expansion.instance.prefix() + f"expand-{expansion.expander}",
-                parameters={str(i): item for i, item in enumerate(expansion.items or [])},
-            )
-
-    def pullable(self, expansion: Expansion) -> bool:
-        instance = expansion.instance
-        for depth, local in expansion.plan.pull_prereqs:
-            if not instance.ancestor(depth).done[local]:
-                return False
-        return True
-
-    def pull(self) -> bool:
-        """Takes items from the innermost pullable expansion; False if none could."""
-        active = self.active
-        for position in range(len(active) - 1, -1, -1):
-            expansion = active[position]
-            if expansion.exhausted:
-                del active[position]
-                continue
-            if not self.pullable(expansion):
-                continue
-            self.pull_items(
-                expansion, max(1, self.high_water - self.ready_count - self.inflight_items)
-            )
-            if expansion.exhausted:
-                active.remove(expansion)
-            return True
-        return False
-
-    def pull_items(self, expansion: Expansion, wanted: int) -> None:
-        plan = expansion.plan
-        iterator = expansion.iterator
-        expander = expansion.expander
-        collected_lists = expansion.placeholders
-        constant_lists = expansion.constants
-        items_list = expansion.collected.get(expander) if plan.collects_items else None
-        hook_items = expansion.items
-        parent = expansion.instance
-        light_queue = None
-        if plan.light:
-            group = plan.groups[0]
-            light_queue = self.ready[group.index]
-            base = {}
-            reads_item = False
-            for name, _, depth in group.inputs:
-                if depth == plan.depth:
-                    reads_item = True
-                else:
-                    base[name] = parent.ancestor(depth).env[name]
-            self.ready_groups.add(group.index)
-        for _ in range(wanted):
-            try:
-                item = next(iterator)
-            except StopIteration:
-                self.exhaust(expansion)
-                return
-            except Exception as exc:
-                add_note(
-                    exc,
-                    f"while producing item {expansion.count} of node {expander!r}"
-                    + (f" in {parent.item_path()}" if parent.expansion is not None else ""),
-                )
-                raise
-            index = expansion.count
-            expansion.count = index + 1
-            for values in collected_lists:
-                values.append(None)
-            for values, constant in constant_lists:
-                values.append(constant)
-            if items_list is not None:
-                items_list.append(item)
-            if hook_items is not None:
-                hook_items.append(item)
-            if light_queue is not None:
-                inputs = base.copy()
-                if reads_item:
-                    inputs[expander] = item
-                light_queue.append(LightItem(expansion, index, inputs))
-                self.ready_count += 1
-            elif plan.groups:
-                self.start_instance(Instance(parent, index, plan, {expander: item}, expansion))
-
-    # ---- dispatch -------------------------------------------------------------------------
-    def executor_for(self, group: GroupPlan) -> TaskExecutor:
-        executor = self.executors.get(group.index)
-        if executor is None:
-            # The manager sees a task of the template without items: routing is per template.
-            probe = Task(group.template, [], None, self.run_id, self.node_adapters)
-            executor = self.manager.get_executor_for_task(probe)
-            self.executors[group.index] = executor
-            if not executor.inline:
-                self.high_water = max(self.high_water, executor.capacity * 8)
-            if getattr(executor, "returns_remote_values", False):
-                self.remote_results = True
+    # ---- routing and sizing ---------------------------------------------------------------
+    def route(self, group: GroupPlan, task: Task) -> TaskExecutor:
+        """The template's executor, chosen by the manager from its first task."""
+        executor = self.manager.get_executor_for_task(task)
+        self.executors[group.index] = executor
+        self.busy.setdefault(id(executor), 0)
+        self.high_water = max(self.high_water, executor.capacity * 8)
+        if executor.keeps_values_remote:
+            self.remote_results = True
         return executor
 
-    def chunk_size(self, group: GroupPlan, executor: TaskExecutor, available: int) -> int:
+    def target_chunk(self, group: GroupPlan, executor: TaskExecutor) -> int:
+        """Items per task for ``group``: about ``chunk_target_seconds`` of measured work."""
         if group.depth == 0:
             return 1
-        if executor.inline:
-            return _INLINE_CHUNK
         per_item = self.item_seconds.get(group.index)
         if per_item is None:
             return 1
-        size = max(1, min(int(executor.chunk_target_seconds / max(per_item, 1e-7)), _MAX_CHUNK))
-        # Let enough items queue up for every worker to get a full chunk.
-        self.high_water = max(self.high_water, 2 * size * max(1, executor.capacity))
-        spread = max(1, available // max(1, executor.capacity))
-        return min(size, spread)
+        return max(1, min(int(executor.chunk_target_seconds / max(per_item, 1e-7)), _MAX_CHUNK))
 
-    def inputs_of(self, instance: Instance, group: GroupPlan) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        depth = instance.depth
-        for name, kind, arg in group.inputs:
-            if kind == COLLECTED:
-                values[name] = instance.expansions[arg].collected[name]  # type: ignore[index]
-            elif arg == depth:
-                values[name] = instance.env[name]
-            else:
-                values[name] = instance.ancestor(arg).env[name]
-        return values
+    def chunk_size(self, group: GroupPlan, executor: TaskExecutor, available: int) -> int:
+        """Items for the next task of ``group``, out of ``available`` ready ones."""
+        size = self.target_chunk(group, executor)
+        capacity = max(1, executor.capacity)
+        if size > 1:
+            # Let enough items queue up for every slot to get a full chunk.
+            self.high_water = max(self.high_water, 2 * size * capacity)
+        return min(size, max(1, available // capacity))
 
-    def make_task(self, group: GroupPlan, instances: list[Any], executor: TaskExecutor) -> Task:
-        labels = None
-        if self.label_tasks:
-            labels = []
-            for instance in instances:
-                prefix = instance.prefix()
-                spawning = prefix[:-1] if prefix else None
-                expansion = instance.expansion
-                labels.append(
-                    TaskLabel(
-                        prefix + group.base_id,
-                        spawning,
-                        instance.item_path() or None,
-                        instance.index if expansion is not None else None,
-                        expansion.expander if expansion is not None else None,
-                    )
-                )
+    def pull_budget(self, expansion: Expansion) -> int:
+        """How many items to pull from ``expansion`` before the loop looks around again.
+
+        Stops after about :data:`_PULL_SLICE` of generator time (one item while the
+        generator's speed is unknown), and after one task's worth when the executor of the
+        items has a free slot, so that it starts at once.
+        """
+        state = self.state
+        budget = max(1, self.high_water - state.ready_count - self.inflight_items)
+        if expansion.pulled:
+            per_item = expansion.pull_seconds / expansion.pulled
+            budget = min(budget, max(1, int(_PULL_SLICE / max(per_item, 1e-7))))
+        else:
+            budget = 1
+        groups = expansion.plan.groups
+        if groups:
+            group = groups[0]
+            executor = self.executors.get(group.index)
+            if executor is None:
+                return 1
+            if self.busy[id(executor)] < executor.capacity:
+                budget = min(budget, self.target_chunk(group, executor))
+        return budget
+
+    # ---- tasks ----------------------------------------------------------------------------
+    def label(self, group: GroupPlan, instance: Any) -> TaskLabel:
+        """Who the task of ``group`` for ``instance`` is, for hooks and errors."""
+        expansion = instance.expansion
+        if expansion is None:
+            return TaskLabel(group.base_id)
+        return TaskLabel(
+            instance.prefix() + group.base_id,
+            expansion.spawner_id(),
+            instance.item_path(),
+            instance.index,
+            expansion.expander,
+        )
+
+    def make_task(self, group: GroupPlan, instances: list[Any]) -> Task:
+        """The task running ``group`` for ``instances``, before an executor is chosen."""
+        labels = [self.label(group, i) for i in instances] if self.label_tasks else None
         if group.light:
             inputs = [item.inputs for item in instances]
         else:
-            inputs = [self.inputs_of(instance, group) for instance in instances]
+            inputs_of = self.state.inputs_of
+            inputs = [inputs_of(instance, group) for instance in instances]
+        return Task(group.template, inputs, labels, self.run_id, self.node_adapters)
+
+    def adapt(self, task: Task, executor: TaskExecutor) -> Task:
+        """``task`` made ready for ``executor``: values it cannot reach are fetched."""
+        task.materialize_expanders = not executor.in_process
         if self.remote_results:
-            for values in inputs:
+            for values in task.inputs:
                 for key, value in values.items():
                     values[key] = resolve_remote(value, keep=executor)
-        return Task(
-            template=group.template,
-            inputs=inputs,
-            labels=labels,
-            run_id=self.run_id,
-            adapters=self.node_adapters,
-            materialize_expanders=not executor.runs_in_process,
-        )
+        return task
 
     def dispatch(self) -> bool:
-        """Submits ready work (later templates first); True if anything ran or was submitted."""
+        """Submits ready work (later templates first); True if anything was submitted."""
+        state = self.state
         progressed = False
         groups = self.plan.groups
-        for index in sorted(self.ready_groups, reverse=True):
+        busy = self.busy
+        for index in sorted(state.ready_groups, reverse=True):
             group = groups[index]
-            queue = self.ready[index]
-            while queue:
-                executor = self.executors.get(group.index)
-                if executor is not None and not executor.inline and not executor.can_submit_task():
-                    break
+            ready = state.ready[index]
+            while ready:
+                executor = self.executors.get(index)
+                first = None
                 if executor is None:
-                    executor = self.executor_for(group)
-                    if not executor.inline and not executor.can_submit_task():
-                        break
-                size = self.chunk_size(group, executor, len(queue))
-                instances = [queue.popleft() for _ in range(min(size, len(queue)))]
-                self.ready_count -= len(instances)
-                self.submit(group, instances, self.make_task(group, instances, executor), executor)
+                    first = self.make_task(group, [ready[0]])
+                    executor = self.route(group, first)
+                if busy[id(executor)] >= executor.capacity or not executor.can_submit_task():
+                    break
+                if first is not None:
+                    instances = [ready.popleft()]
+                    task = first
+                else:
+                    size = self.chunk_size(group, executor, len(ready))
+                    instances = [ready.popleft() for _ in range(min(size, len(ready)))]
+                    task = self.make_task(group, instances)
+                state.ready_count -= len(instances)
+                self.submit(InFlight(self.adapt(task, executor), group, instances, executor))
                 progressed = True
-            if not queue:
-                self.ready_groups.discard(index)
+            if not ready:
+                state.ready_groups.discard(index)
         return progressed
 
-    def submit(
-        self, group: GroupPlan, instances: list[Instance], task: Task, executor: TaskExecutor
-    ) -> None:
+    def submit(self, record: InFlight) -> None:
+        """Hands a task to its executor; settles it at once if it is already done."""
+        task, group, instances, executor = record
         if self.submission_hooks:
             labels = task.labels or [TaskLabel(group.base_id)] * len(task.inputs)
             for label, inputs in zip(labels, task.inputs):
@@ -471,23 +214,59 @@ class _Run:
                     purpose=group.template.purpose,
                     **label.hook_kwargs(),
                 )
-        if executor.inline:
-            started = time.perf_counter()
-            try:
-                rows = task.run()
-            except Exception as exc:
-                self.fail(exc, instances, task)
-                raise
-            self.item_seconds[group.index] = (time.perf_counter() - started) / len(instances)
-            self.finish(group, instances, task, rows)
+        future = executor.submit(task)
+        if future.done():
+            self.settle(future, record)
             return
-        future = executor.submit_task(task)
-        self.inflight[future.future] = (future, task, group, instances, executor)
+        self.busy[id(executor)] += 1
+        self.inflight[future] = record
         self.inflight_items += len(instances)
+        future.add_done_callback(self.finished.put)
 
-    def finish(
-        self, group: GroupPlan, instances: list[Instance], task: Task, rows: list[tuple[Any, ...]]
-    ) -> None:
+    # ---- results --------------------------------------------------------------------------
+    def collect(self, block: bool) -> None:
+        """Settles the tasks that finished; with ``block``, waits for one first."""
+        finished = self.finished
+        if block:
+            self.settle_inflight(finished.get())
+        while not finished.empty():
+            self.settle_inflight(finished.get_nowait())
+
+    def settle_inflight(self, future: Any) -> None:
+        record = self.inflight.pop(future)
+        self.busy[id(record.executor)] -= 1
+        self.inflight_items -= len(record.instances)
+        self.settle(future, record)
+
+    def settle(self, future: Any, record: InFlight) -> None:
+        """Takes a finished task's rows (or raises its error, annotated)."""
+        task = record.task
+        try:
+            rows = future.result()
+        except Exception as exc:
+            self.receive_reports(task)
+            self.fail(exc, record)
+            raise
+        self.receive_reports(task)
+        if task.elapsed:
+            self.item_seconds[record.group.index] = task.elapsed / len(record.instances)
+        self.finish(record, rows)
+
+    def receive_reports(self, task: Task) -> None:
+        """Hands what worker copies of the adapters collected to the driver's adapters."""
+        reports = task.reports
+        if not reports:
+            return
+        for receive, report in zip(self.adapters.receive_worker_report, reports):
+            if report is not None:
+                try:
+                    receive(report=report)
+                except BaseException as exc:
+                    note_adapter_error(exc, receive)
+                    raise
+
+    def finish(self, record: InFlight, rows: list[tuple[Any, ...]]) -> None:
+        task, group, instances, _ = record
         if self.return_hooks:
             for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
                 call_hooks(
@@ -500,80 +279,78 @@ class _Run:
                     purpose=group.template.purpose,
                     **label.hook_kwargs(),
                 )
+        state = self.state
         if group.light:
-            exports = group.collect_exports
-            for item, row in zip(instances, rows):
-                expansion = item.expansion
-                collected = expansion.collected
-                for pos, name in exports:
-                    collected[name][item.index] = row[pos]
-                done = expansion.done_counts[0] + 1
-                expansion.done_counts[0] = done
-                if done == expansion.count and expansion.exhausted:
-                    self.fan_in(expansion, 0)
+            state.complete_light(group, instances, rows)
             return
-        complete = self.complete
+        complete = state.complete
         for instance, row in zip(instances, rows):
             complete(instance, group, row)
 
-    def fail(self, exc: BaseException, instances: list[Instance], task: Task) -> None:
-        index = getattr(exc, "_cayley_item", None)
+    def fail(self, exc: BaseException, record: InFlight) -> None:
+        """Names the failing item (or the batch) on ``exc``; tells the return hooks."""
+        task, group, instances, _ = record
+        index = task.failed_item
         if index is not None and index < len(instances):
             path = instances[index].item_path()
             if path:
-                add_note(
-                    exc, f"for {path} (task {instances[index].prefix()}{task.template.base_id})"
-                )
+                add_note(exc, f"for {path} (task {instances[index].prefix()}{group.base_id})")
         elif len(instances) > 1:
             paths = [instance.item_path() for instance in instances[:5]]
             more = f" and {len(instances) - 5} more" if len(instances) > 5 else ""
             add_note(exc, f"in a batch of {len(instances)} items: {'; '.join(paths)}{more}")
         if self.return_hooks:
-            labels = task.labels or [TaskLabel(task.template.base_id)]
+            labels = task.labels or [TaskLabel(group.base_id)]
             label = labels[index] if index is not None and index < len(labels) else labels[0]
             call_hooks(
                 self.return_hooks,
                 run_id=self.run_id,
-                nodes=list(task.template.public_nodes),
+                nodes=list(_public_nodes(group)),
                 result=None,
                 success=False,
                 error=exc,
-                purpose=task.template.purpose,
+                purpose=group.template.purpose,
                 **label.hook_kwargs(),
             )
 
-    def collect_finished(self) -> None:
-        """Waits for at least one task in flight, then processes every finished one."""
-        waitable = list(self.inflight)
-        done, _ = concurrent.futures.wait(waitable, return_when=concurrent.futures.FIRST_COMPLETED)
-        for raw in done:
-            future, task, group, instances, _ = self.inflight.pop(raw)
-            self.inflight_items -= len(instances)
-            try:
-                rows = future.get_result()
-            except Exception as exc:
-                self.fail(exc, instances, task)
-                raise
-            elapsed = future.elapsed if future.elapsed is not None else task.elapsed
-            if elapsed:
-                self.item_seconds[group.index] = elapsed / len(instances)
-            self.finish(group, instances, task, rows)
+    def report_expansions(self) -> None:
+        """Tells the expansion hooks about generators that ended."""
+        exhausted = self.state.exhausted
+        if not exhausted:
+            return
+        self.state.exhausted = []
+        if self.expand_hooks:
+            for expansion in exhausted:
+                call_hooks(
+                    self.expand_hooks,
+                    run_id=self.run_id,
+                    task_id=expansion.expansion_id(),
+                    parameters={str(i): item for i, item in enumerate(expansion.items or [])},
+                )
 
     # ---- the loop -------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
-        self.start_instance(self.root)
-        root = self.root
+        state = self.state
+        root = state.root
+        finished = self.finished
         backoff = 0.0005
         while root.pending:
-            if self.ready_count and self.dispatch():
+            if self.inflight and not finished.empty():
+                self.collect(block=False)
+                continue
+            if state.ready_count and self.dispatch():
                 backoff = 0.0005
                 continue
-            if self.ready_count + self.inflight_items < self.high_water and self.pull():
-                continue
+            if state.ready_count + self.inflight_items < self.high_water:
+                expansion = state.next_expansion()
+                if expansion is not None:
+                    state.pull(expansion, self.pull_budget(expansion))
+                    self.report_expansions()
+                    continue
             if self.inflight:
-                self.collect_finished()
+                self.collect(block=True)
                 continue
-            if self.ready_count:
+            if state.ready_count:
                 # An executor refuses work although none of ours is in flight (it may be busy
                 # with another run): wait for it with a growing pause rather than spin.
                 time.sleep(backoff)
@@ -581,12 +358,12 @@ class _Run:
                 continue
             raise RuntimeError(
                 "The run cannot make progress: no task is ready, running or waiting for items. "
-                f"Pending templates: {[g.base_id for g in self.plan.root.groups if not root.done[g.local_index]]}"
+                f"Pending templates: {state.pending_templates()}"
             )
-        env = root.env
+        outputs = state.outputs()
         if self.remote_results:
-            return {name: resolve_remote(env[source]) for name, source in self.plan.outputs.items()}
-        return {name: env[source] for name, source in self.plan.outputs.items()}
+            return {name: resolve_remote(value) for name, value in outputs.items()}
+        return outputs
 
 
 def _public_nodes(group: GroupPlan) -> tuple[Any, ...]:
@@ -614,14 +391,14 @@ def run_plan(
     if adapters.pre_task_execute or adapters.post_task_execute or adapters.post_task_return:
         for group in plan.groups:
             _public_nodes(group)
-    run = _Run(plan, constants, run_id, manager, adapters, label_tasks)
     if adapters.post_task_group:
         call_hooks(
             adapters.post_task_group, run_id=run_id, task_ids=[g.base_id for g in plan.groups]
         )
     manager.init()
     try:
-        outputs = run.run()
+        loop = _Loop(plan, constants, run_id, manager, adapters, label_tasks)
+        outputs = loop.run()
     except BaseException:
         manager.cancel()
         raise

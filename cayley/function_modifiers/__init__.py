@@ -5,8 +5,9 @@ Configuration (``config``, ``hamilton_exclude``), dependency specifiers (``sourc
 extractors (``extract_columns``, ``extract_fields``, ``unpack_fields``), macros (``does``,
 ``pipe_input``, ``pipe_output``, ``step``, ``mutate``), sub-dataflows (``subdag``,
 ``parameterized_subdag``), metadata (``tag``, ``tag_outputs``, ``schema``, ``cache``,
-``ray_remote_options``), validation (``check_output``, ``check_output_custom``) and
-config-driven decorators (``resolve``, ``resolve_from_config``).
+``ray_remote_options``), validation (``check_output``, ``check_output_custom``),
+config-driven decorators (``resolve``, ``resolve_from_config``) and execution
+(``retry``).
 """
 
 from cayley.function_modifiers import (
@@ -20,6 +21,7 @@ from cayley.function_modifiers import (
     macros,
     metadata,
     recursive,
+    retry,
     validation,
 )
 
@@ -71,6 +73,8 @@ check_output = validation.check_output
 check_output_custom = validation.check_output_custom
 IS_DATA_VALIDATOR_TAG = validation.IS_DATA_VALIDATOR_TAG
 DATA_VALIDATOR_ORIGINAL_OUTPUT_TAG = validation.DATA_VALIDATOR_ORIGINAL_OUTPUT_TAG
+
+retry = retry.retry  # noqa: F811  (the decorator; its module is function_modifiers.retry)
 
 subdag = recursive.subdag
 parameterized_subdag = recursive.parameterized_subdag
@@ -126,6 +130,7 @@ __all__ = [
     "ray_remote_options",
     "resolve",
     "resolve_from_config",
+    "retry",
     "save_to",
     "schema",
     "source",

@@ -1,11 +1,11 @@
 """What the Ray and Dask plugins share: running cayley tasks on a cluster of worker processes.
 
-A task travels as a static part (template, adapters, run id), serialized once per template
-and cached on the workers, and a small per-task part (inputs, labels). Inputs kept on the
-cluster, and large inputs put there once per run, travel as slots that the worker fills
-with the values the engine hands it. Large results stay on the cluster: the worker takes
-them out of the rows, the driver gets the rest back as a small cloudpickled head and
-stands :class:`KeptValue` proxies in for the large ones.
+Tasks cross to the workers through the task codec (:mod:`cayley.execution.codec`), the same
+one process pools use: the static part of a template goes once per run and is cached on the
+workers, the per-task part carries the inputs. Inputs kept on the cluster, and large inputs
+put there once per run, travel as slots that the worker fills with the values the engine
+hands it. Large results stay on the cluster: the worker takes them out of the rows, the
+driver gets the rest back and stands :class:`KeptValue` proxies in for the large ones.
 
 :class:`ClusterExecutor` holds the driver side; an engine supplies how to put, fetch and
 submit. Neither Ray nor Dask is imported here.
@@ -15,30 +15,24 @@ from __future__ import annotations
 
 import abc
 import concurrent.futures
-import pickle
-import time
-import traceback
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import cloudpickle
-
-from cayley._compat import add_note
-from cayley.execution.executors import (
-    ByValueModules,
-    SerializationError,
-    TaskExecutor,
-    describe_unserializable,
-    modules_by_value,
+from cayley.execution.codec import (
+    DEFAULT_KEEP_BYTES,
+    SCALARS,
+    LoadCache,
+    Slot,
+    TaskCodec,
+    WorkerTraceback,
+    describe_items,
+    is_large,
+    run_encoded,
+    shared_handle,
 )
-from cayley.execution.runner import (
-    RemoteValue,
-    Task,
-    execute_task,
-    node_error_note,
-    resolve_remote,
-)
+from cayley.execution.contract import TaskExecutor
+from cayley.execution.modules import ByValueModules, modules_by_value
+from cayley.execution.runner import RemoteValue, Task, node_error_note, resolve_remote
 from cayley.node import Node
 
 __all__ = [
@@ -50,106 +44,15 @@ __all__ = [
     "SCALARS",
     "WorkerTraceback",
     "describe_items",
-    "encode_head",
     "is_large",
-    "locate",
     "modules_by_value",
     "node_note",
-    "run_task",
+    "run_encoded",
     "shared_handle",
     "with_remote_traceback",
 ]
 
-#: Values whose serialized size exceeds this many bytes stay on the cluster.
-DEFAULT_KEEP_BYTES = 100_000
 
-#: Types whose values are never large.
-SCALARS = frozenset({type(None), bool, int, float, complex})
-
-
-class WorkerTraceback(Exception):
-    """The traceback of an exception raised on a cluster worker (set as its ``__cause__``)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
-
-# ---- sizes ----------------------------------------------------------------------------------
-class _TooBig(Exception):
-    pass
-
-
-class _Meter:
-    """A write-only file that counts bytes and gives up past a limit."""
-
-    __slots__ = ("size", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.size = 0
-        self.limit = limit
-
-    def write(self, data: Any) -> int:
-        size = data.nbytes if isinstance(data, memoryview) else len(data)
-        self.size += size
-        if self.size > self.limit:
-            raise _TooBig
-        return size
-
-
-def is_large(value: Any, limit: int) -> bool:
-    """Whether ``value`` serializes to more than ``limit`` bytes.
-
-    Scalars and short strings answer at once; anything else is pickled into a counter that
-    stops as soon as the limit is passed (array buffers are counted without being copied),
-    so the check never costs more than serializing ``limit`` bytes.
-    """
-    kind = type(value)
-    if kind in SCALARS:
-        return False
-    if kind is str or kind is bytes or kind is bytearray:
-        return len(value) > limit
-    meter = _Meter(limit)
-
-    def count_buffer(buffer: pickle.PickleBuffer) -> bool:
-        meter.size += memoryview(buffer).nbytes
-        if meter.size > limit:
-            raise _TooBig
-        return False
-
-    try:
-        cloudpickle.CloudPickler(meter, protocol=5, buffer_callback=count_buffer).dump(value)
-    except _TooBig:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-def shared_handle(
-    shared: dict[int, tuple[Any, Any]], value: Any, limit: int, put: Callable[[Any], Any]
-) -> Any:
-    """The cluster handle of a large ``value``, put there once while ``shared`` is kept.
-
-    ``shared`` maps ``id(value)`` to ``(value, handle)``; ``put`` places a value on the
-    cluster. Returns None for values of ``limit`` bytes or less.
-    """
-    if type(value) in SCALARS:
-        return None
-    found = shared.get(id(value))
-    if found is not None and found[0] is value:
-        return found[1]
-    if not is_large(value, limit):
-        return None
-    handle = put(value)
-    shared[id(value)] = (value, handle)
-    return handle
-
-
-# ---- errors ---------------------------------------------------------------------------------
 def node_note(node: Node) -> str:
     """The note :func:`~cayley.execution.runner.note_node_error` puts on an error of ``node``."""
     return node_error_note(node)
@@ -164,128 +67,6 @@ def with_remote_traceback(
     return exc
 
 
-def encode_head(
-    engine: str, ok: bool, value: Any, elapsed: float | None, large: Any, text: str | None
-) -> bytes:
-    """The small part of a task's outcome, pickled with cloudpickle on the ``engine`` worker.
-
-    Pickling here (not by the engine) keeps classes defined in run-time modules identical to
-    the driver's, so a node's own exception type can be caught. An error that cannot be
-    pickled becomes a RuntimeError with the same message and notes.
-    """
-    try:
-        return cloudpickle.dumps((ok, value, elapsed, large, text))
-    except Exception as exc:
-        if ok:
-            error: BaseException = SerializationError(
-                f"Cannot send the results of the task back from the {engine} worker: "
-                f"{type(exc).__name__}: {exc}"
-            )
-        else:
-            error = RuntimeError(f"{type(value).__name__}: {value}")
-            for note in getattr(value, "__notes__", ()):
-                add_note(error, note)
-            if hasattr(value, "_cayley_item"):
-                error._cayley_item = value._cayley_item  # type: ignore[attr-defined]
-        return cloudpickle.dumps((False, error, None, None, text))
-
-
-def describe_items(task: Task) -> str:
-    """``task 'x' (nodes 'a', 'b'; item 3 of 'x')`` for error messages."""
-    nodes = ", ".join(repr(n.name) for n in task.template.nodes) or repr(task.template.base_id)
-    items = [label.item for label in task.labels or [] if label.item]
-    where = f"task {task.task_id!r} (nodes {nodes}"
-    if items:
-        more = f" and {len(items) - 3} more" if len(items) > 3 else ""
-        where += f"; {'; '.join(items[:3])}{more}"
-    elif len(task.inputs) > 1:
-        where += f"; one of its {len(task.inputs)} items"
-    return where + ")"
-
-
-def locate(error: BaseException, task: Task) -> BaseException:
-    """Marks ``error`` as raised by the task's only item, so the scheduler names the item."""
-    if len(task.inputs) == 1:
-        error._cayley_item = 0  # type: ignore[attr-defined]
-    return error
-
-
-# ---- worker side ----------------------------------------------------------------------------
-class LoadCache:
-    """The last ``size`` objects loaded on a worker, by key (the oldest is dropped first)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, Any] = OrderedDict()
-
-    def get(self, key: str, load: Callable[[], Any]) -> Any:
-        """The object cached under ``key``, loaded with ``load`` when it is not there."""
-        found = self._items.get(key)
-        if found is None:
-            found = load()
-            self._items[key] = found
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return found
-
-
-_STATIC = LoadCache(64)
-
-
-def _fill_slots(
-    inputs: list[dict[str, Any]], slots: list[tuple[int, str, int]], values: list[Any]
-) -> None:
-    """Puts fetched values where the driver left ``(item, name, position)`` slots."""
-    for index, (item, name, position) in enumerate(slots):
-        if position < 0:
-            inputs[item][name] = values[index]
-        else:
-            inputs[item][name][position] = values[index]
-
-
-def run_task(
-    engine: str,
-    key: str,
-    static: Callable[[], bytes],
-    blob: bytes,
-    fetch: Callable[[], list[Any]],
-    split: bool,
-    keep_bytes: int,
-) -> tuple[bytes, dict[int, Any]]:
-    """Worker side of a :class:`ClusterExecutor`: rebuilds the task, runs it, splits results.
-
-    ``static`` gives the template's serialized static part (loaded once per ``key``);
-    ``fetch`` gives the values of the slots of ``blob``. Returns the head
-    ``(ok, rows or error, elapsed, large positions, traceback)`` pickled by
-    :func:`encode_head`, and, when ``split``, the large results taken out of the rows by
-    position ``item * len(exports) + export``.
-    """
-    taken: dict[int, Any] = {}
-    try:
-        template, adapters, run_id, materialize = _STATIC.get(
-            key, lambda: cloudpickle.loads(static())
-        )
-        inputs, labels, slots = cloudpickle.loads(blob)
-        _fill_slots(inputs, slots, fetch())
-        task = Task(template, inputs, labels, run_id, adapters, materialize)
-        rows = execute_task(task)
-        width = len(template.exports)
-        keep = [j for j, name in enumerate(template.exports) if name not in template.expanders]
-        large = [(r, j) for r, row in enumerate(rows) for j in keep if is_large(row[j], keep_bytes)]
-        if split and large:
-            rows = [list(row) for row in rows]
-            for r, j in large:
-                taken[r * width + j] = rows[r][j]
-                rows[r][j] = None
-            rows = [tuple(row) for row in rows]
-        head = encode_head(engine, True, rows, task.elapsed, large, None)
-    except Exception as exc:
-        head = encode_head(engine, False, exc, None, None, "".join(traceback.format_exception(exc)))
-        taken = {}
-    return head, taken
-
-
-# ---- driver side ----------------------------------------------------------------------------
 def _fresh_stats() -> dict[str, int]:
     return {"tasks": 0, "items": 0, "kept": 0, "fetched": 0, "shared": 0}
 
@@ -300,10 +81,15 @@ class KeptValue(RemoteValue):
 
     def resolve(self) -> Any:
         """Fetches the value from the cluster."""
-        return self.owner._fetch_kept(self)
+        return self.owner.fetch_kept(self)
+
+    @classmethod
+    def resolve_many(cls, values: list[RemoteValue]) -> list[Any]:
+        """Fetches values kept by one executor with one call to its cluster."""
+        return values[0].owner.fetch_many_kept(values)
 
     def __repr__(self) -> str:
-        return f"<value of {self.where} kept on {self.owner._engine}>"
+        return f"<value of {self.where} kept on {self.owner.engine}>"
 
 
 class ClusterExecutor(TaskExecutor):
@@ -311,16 +97,15 @@ class ClusterExecutor(TaskExecutor):
 
     Subclasses name their engine and supply :meth:`_new_template` (the per-template record,
     with a ``split`` flag: whether results are expected to be large), :meth:`_put`,
-    :meth:`_fetch_one`, :meth:`_fetch_many`, :meth:`_stop` and ``submit_task``, which
-    builds on :meth:`_prepare`, :meth:`_track` and :meth:`_settle`.
+    :meth:`_fetch_one`, :meth:`_fetch_many`, :meth:`_stop` and ``submit``, which builds on
+    :meth:`_prepare`, :meth:`_track` and :meth:`_settle`.
     """
 
-    inline = False
-    runs_in_process = False
+    in_process = False
+    keeps_values_remote = True
     chunk_target_seconds = 0.1
-    returns_remote_values = True
 
-    _engine: ClassVar[str] = "cluster"
+    engine: ClassVar[str] = "cluster"
     _store: ClassVar[str] = "the cluster"
     _error_type: ClassVar[type[Exception]] = RuntimeError
     _fetch_errors: ClassVar[tuple[type[BaseException], ...]] = (Exception,)
@@ -329,10 +114,10 @@ class ClusterExecutor(TaskExecutor):
     def __init__(self, keep_bytes: int) -> None:
         self.keep_bytes = keep_bytes
         self.capacity = 4
-        self._templates: dict[tuple[int, int], Any] = {}
+        self.codec = TaskCodec(self.engine, self._traceback_type)
+        self._templates: dict[str, Any] = {}  # static key -> the engine's template record
         self._shared: dict[int, tuple[Any, Any]] = {}
         self._active: dict[concurrent.futures.Future, Any] = {}
-        self._by_value = ByValueModules()
         #: Counters of the current or last run: tasks, items, values kept on the cluster,
         #: kept values fetched by the driver, and inputs the driver put there.
         self.stats: dict[str, int] = _fresh_stats()
@@ -350,16 +135,12 @@ class ClusterExecutor(TaskExecutor):
         self._templates.clear()
         self._shared.clear()
         self._active.clear()
-        self._by_value.clear()
+        self.codec.clear()
         self._stop()
 
     def finalize(self) -> None:
         """Forgets the run's objects; stops the engine if this executor started it."""
         self._release()
-
-    def can_submit_task(self) -> bool:
-        """Whether fewer than ``capacity`` tasks are in flight."""
-        return len(self._active) < self.capacity
 
     # ---- submission ---------------------------------------------------------------------
     @abc.abstractmethod
@@ -371,16 +152,10 @@ class ClusterExecutor(TaskExecutor):
         """Places ``value`` on the cluster; returns its handle."""
 
     def _template_info(self, task: Task) -> Any:
-        cache_key = (id(task.template), id(task.adapters))
-        info = self._templates.get(cache_key)
+        part = self.codec.static_part(task)
+        info = self._templates.get(part.key)
         if info is None:
-            self._by_value.add_task(task)
-            static = cloudpickle.dumps(
-                (task.template, task.adapters, task.run_id, task.materialize_expanders)
-            )
-            key = f"{task.run_id}:{id(task.template)}:{time.monotonic_ns()}"
-            info = self._new_template(task, key, static)
-            self._templates[cache_key] = info
+            info = self._templates[part.key] = self._new_template(task, part.key, part.blob)
         return info
 
     def _put_shared(self, value: Any) -> Any:
@@ -391,23 +166,23 @@ class ClusterExecutor(TaskExecutor):
         """A handle for a large plain input (put once per run), else None."""
         return shared_handle(self._shared, value, self.keep_bytes, self._put_shared)
 
-    def _outgoing(self, task: Task) -> tuple[list[dict[str, Any]], list[Any], list[Any]]:
+    def _outgoing(self, task: Task) -> tuple[list[dict[str, Any]], list[Slot], list[Any]]:
         """The task's inputs with kept values and large inputs replaced by slots."""
         inputs: list[dict[str, Any]] = []
-        slots: list[tuple[int, str, int]] = []
+        slots: list[Slot] = []
         handles: list[Any] = []
         for item, values in enumerate(task.inputs):
             out = dict(values)
             for name, value in values.items():
                 if isinstance(value, KeptValue) and value.owner is self:
-                    slots.append((item, name, -1))
+                    slots.append(Slot(item, name, -1))
                     handles.append(value.handle)
                     out[name] = None
                 elif type(value) is list and any(isinstance(v, RemoteValue) for v in value):
                     copy = list(resolve_remote(value, keep=self))
                     for position, element in enumerate(copy):
                         if isinstance(element, KeptValue) and element.owner is self:
-                            slots.append((item, name, position))
+                            slots.append(Slot(item, name, position))
                             handles.append(element.handle)
                             copy[position] = None
                     out[name] = copy
@@ -416,21 +191,17 @@ class ClusterExecutor(TaskExecutor):
                 else:
                     handle = self._share(value)
                     if handle is not None:
-                        slots.append((item, name, -1))
+                        slots.append(Slot(item, name, -1))
                         handles.append(handle)
                         out[name] = None
             inputs.append(out)
         return inputs, slots, handles
 
     def _prepare(self, task: Task) -> tuple[Any, bytes, list[Any]]:
-        """The template record, the per-task blob and the handles of its slots."""
-        try:
-            info = self._template_info(task)
-            inputs, slots, handles = self._outgoing(task)
-            blob = cloudpickle.dumps((inputs, task.labels, slots))
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            raise describe_unserializable(task, exc) from exc
-        return info, blob, handles
+        """The template record, the per-task bytes and the handles of its slots."""
+        info = self._template_info(task)
+        inputs, slots, handles = self._outgoing(task)
+        return info, self.codec.encode(task, inputs, slots), handles
 
     def _track(self, future: concurrent.futures.Future, pending: Any, items: int) -> None:
         """Counts a submitted task and keeps ``pending`` (to cancel) until ``future`` is done."""
@@ -442,27 +213,32 @@ class ClusterExecutor(TaskExecutor):
     def _forget(self, future: concurrent.futures.Future) -> None:
         self._active.pop(future, None)
 
+    def _lost(self, task: Task, message: str) -> BaseException:
+        """The error of a task the engine could not run; pinned on its item when alone."""
+        if len(task.inputs) == 1:
+            task.failed_item = 0
+        return self._error_type(message)
+
     # ---- results ------------------------------------------------------------------------
     def _settle(
         self,
-        outcome: tuple[Any, ...],
+        packed: bytes,
         task: Task,
         info: Any,
         kept: Callable[[int, int], Any] | None,
-    ) -> tuple[list[tuple[Any, ...]], float | None]:
-        """The rows and time of a task from its unpickled head; raises the node's error.
+    ) -> list[tuple[Any, ...]]:
+        """The rows of a task from its packed outcome; raises the node's error.
 
         ``kept(item, export)`` gives the handle of a large result the worker took out of the
         rows; None when the task was not split. Whether the template's next tasks are split
         follows whether this one had large results.
         """
-        ok, rows, elapsed, large, text = outcome
-        if not ok:
-            raise with_remote_traceback(rows, text, self._traceback_type)
+        outcome = self.codec.decode(packed, task)
+        rows, large = outcome.value, outcome.large
         if kept is None:
             if large:
                 info.split = True
-            return rows, elapsed
+            return rows
         info.split = bool(large)
         if large:
             rows = [list(row) for row in rows]
@@ -475,7 +251,7 @@ class ClusterExecutor(TaskExecutor):
                 rows[r][j] = KeptValue(self, kept(r, j), where)
             rows = [tuple(row) for row in rows]
             self.stats["kept"] += len(large)
-        return rows, elapsed
+        return rows
 
     @abc.abstractmethod
     def _fetch_one(self, handle: Any) -> Any:
@@ -485,7 +261,8 @@ class ClusterExecutor(TaskExecutor):
     def _fetch_many(self, handles: list[Any]) -> list[Any]:
         """The values behind several handles, in one call to the engine."""
 
-    def _fetch_kept(self, value: KeptValue) -> Any:
+    def fetch_kept(self, value: KeptValue) -> Any:
+        """The value behind a :class:`KeptValue` of this executor."""
         self.stats["fetched"] += 1
         try:
             return self._fetch_one(value.handle)
@@ -494,7 +271,7 @@ class ClusterExecutor(TaskExecutor):
                 f"Could not fetch {value.where} from {self._store}: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def resolve_many(self, values: list[RemoteValue]) -> list[Any]:
-        """Fetches several kept values of this executor with one call to the cluster."""
+    def fetch_many_kept(self, values: list[KeptValue]) -> list[Any]:
+        """The values behind several :class:`KeptValue` objects of this executor, in one call."""
         self.stats["fetched"] += len(values)
-        return self._fetch_many([v.handle for v in values])  # type: ignore[attr-defined]
+        return self._fetch_many([v.handle for v in values])

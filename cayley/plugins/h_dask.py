@@ -39,7 +39,6 @@ import cloudpickle
 
 from cayley import htypes
 from cayley._compat import add_note
-from cayley.execution.executors import TaskFuture
 from cayley.execution.runner import Task
 from cayley.lifecycle.api import GraphAdapter, LegacyResultMixin
 from cayley.plugins._cluster import (
@@ -49,9 +48,8 @@ from cayley.plugins._cluster import (
     WorkerTraceback,
     describe_items,
     is_large,
-    locate,
     node_note,
-    run_task,
+    run_encoded,
 )
 
 __all__ = [
@@ -77,14 +75,22 @@ class RemoteTraceback(WorkerTraceback):
 def _run_on_worker(
     key: str, static: bytes, blob: bytes, values: list[Any], split: bool, keep_bytes: int
 ) -> Any:
-    """Worker side of :class:`DaskExecutor`: rebuilds the task, runs it, splits results.
+    """Worker side of :class:`DaskExecutor`: runs the task through the task codec.
 
-    Returns the head made by :func:`~cayley.plugins._cluster.run_task`; when ``split``,
-    returns ``(head, {position: large value})`` with the large values taken out of the rows,
-    so that the driver fetches the head alone.
+    Returns the packed outcome made by :func:`~cayley.execution.codec.run_encoded`; when
+    ``split``, returns ``(outcome, {position: large value})`` with the large values taken out
+    of the rows, so that the driver fetches the outcome alone.
     """
-    head, taken = run_task("Dask", key, lambda: static, blob, lambda: values, split, keep_bytes)
-    return (head, taken) if split else head
+    packed, taken = run_encoded(
+        key,
+        lambda: static,
+        blob,
+        fetch=lambda: values,
+        keep_bytes=keep_bytes,
+        split=split,
+        engine="Dask",
+    )
+    return (packed, taken) if split else packed
 
 
 def _head_of(result: tuple[Any, dict[int, Any]]) -> Any:
@@ -103,10 +109,6 @@ class _TemplateInfo:
     key: str
     static: bytes
     split: bool = True
-
-
-def _identity(raw: Any) -> Any:
-    return raw
 
 
 class DaskExecutor(ClusterExecutor):
@@ -136,7 +138,7 @@ class DaskExecutor(ClusterExecutor):
     it. Set ``chunk_target_seconds = 0`` to run every item in its own task.
     """
 
-    _engine = "Dask"
+    engine = "Dask"
     _store = "the Dask cluster"
     _error_type = DaskExecutionError
     _fetch_errors = (Exception,)
@@ -164,7 +166,7 @@ class DaskExecutor(ClusterExecutor):
         self.cluster_kwargs = dict(cluster_kwargs or {})
         self._cluster: LocalCluster | None = None
         self._own_client: Client | None = None
-        self._probed: Client | None = None  # the client whose workers were last checked
+        self._sized: Client | None = None  # the client whose workers were last counted
 
     # ---- lifecycle ----------------------------------------------------------------------
     @property
@@ -201,26 +203,15 @@ class DaskExecutor(ClusterExecutor):
                 self._cluster = LocalCluster(**settings)
             self._own_client = Client(self._cluster, set_as_default=False)
         client = self._client
-        if self._probed is client:
-            return  # the workers and the scheduler settings were checked on an earlier run
-        try:
-            client.run(lambda: __import__("cayley.execution.runner").__name__)
-        except ImportError as exc:
-            self._release()
-            raise DaskExecutionError(
-                "The Dask workers cannot import cayley, so they cannot run its tasks: install "
-                f"cayley (the same version) where the workers run. {type(exc).__name__}: {exc}"
-            ) from exc
+        if self._sized is client:
+            return  # the workers were counted on an earlier run
         workers = client.scheduler_info().get("workers", {})
         threads = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
-        try:
-            retries = client.run_on_scheduler(
-                lambda dask_scheduler: dask_scheduler.allowed_failures
-            )
-        except Exception:
-            retries = 1
+        retries = self.max_retries
+        if retries is None:
+            retries = dask.config.get("distributed.scheduler.allowed-failures", 3)
         self.capacity = 2 * threads if retries else threads
-        self._probed = client
+        self._sized = client
 
     def _stop(self) -> None:
         if self._own_client is not None:
@@ -248,7 +239,7 @@ class DaskExecutor(ClusterExecutor):
     def _put(self, value: Any) -> Future:
         return self._client.scatter(value, hash=False)
 
-    def submit_task(self, task: Task) -> TaskFuture:
+    def submit(self, task: Task) -> concurrent.futures.Future:
         """Sends the task to the cluster; the future completes when its rows are back."""
         client = self._client
         info, blob, futures = self._prepare(task)
@@ -273,7 +264,7 @@ class DaskExecutor(ClusterExecutor):
         else:
             self._track(done, [main], len(task.inputs))
             main.add_done_callback(lambda f: self._complete(done, f, None, task, info))
-        return TaskFuture(done, _identity)
+        return done
 
     def _complete(
         self,
@@ -283,14 +274,14 @@ class DaskExecutor(ClusterExecutor):
         task: Task,
         info: _TemplateInfo,
     ) -> None:
-        """Runs on Dask's callback thread: fetches the head and settles ``done``."""
+        """Runs on Dask's callback thread: fetches the outcome and settles ``done``."""
         try:
             try:
-                outcome = cloudpickle.loads(head_future.result())
+                packed = head_future.result()
             except Exception as exc:
                 raise self._explain(task, exc) from exc
             kept = None if main is None else self._large_futures(main, task)
-            done.set_result(self._settle(outcome, task, info, kept))
+            done.set_result(self._settle(packed, task, info, kept))
         except BaseException as exc:
             done.set_exception(exc)
 
@@ -309,7 +300,12 @@ class DaskExecutor(ClusterExecutor):
     def _explain(self, task: Task, exc: BaseException) -> BaseException:
         where = describe_items(task)
         kind = type(exc).__name__
-        if kind == "KilledWorker":
+        if isinstance(exc, ImportError) and "cayley" in str(exc):
+            message = (
+                f"The Dask workers cannot import cayley, so they cannot run {where}: install "
+                f"cayley (the same version) where the workers run. {kind}: {exc}"
+            )
+        elif kind == "KilledWorker":
             message = (
                 f"The Dask workers running {where} died: {exc} Allow more attempts with "
                 "DaskExecutor(max_retries=...) or the cluster's "
@@ -319,7 +315,7 @@ class DaskExecutor(ClusterExecutor):
             message = f"Dask cancelled {where}: {exc}"
         else:
             message = f"Dask could not run {where}: {kind}: {exc}"
-        return locate(DaskExecutionError(message), task)
+        return self._lost(task, message)
 
     def _fetch_one(self, handle: Future) -> Any:
         return handle.result()

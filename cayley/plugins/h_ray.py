@@ -35,7 +35,6 @@ import cloudpickle
 
 from cayley import htypes
 from cayley._compat import add_note
-from cayley.execution.executors import TaskFuture
 from cayley.execution.runner import Task
 from cayley.lifecycle.base import (
     BaseDoBuildResult,
@@ -52,9 +51,8 @@ from cayley.plugins._cluster import (
     WorkerTraceback,
     describe_items,
     is_large,
-    locate,
     node_note,
-    run_task,
+    run_encoded,
     shared_handle,
     with_remote_traceback,
 )
@@ -118,27 +116,27 @@ def parse_ray_remote_options_from_tags(tags: dict[str, Any]) -> dict[str, Any]:
 def _run_on_worker(
     key: str, holder: list[Any], blob: bytes, refs: list[Any], extra: int, keep_bytes: int
 ) -> Any:
-    """Worker side of :class:`RayTaskExecutor`: rebuilds the task, runs it, splits results.
+    """Worker side of :class:`RayTaskExecutor`: runs the task through the task codec.
 
-    Returns the head made by :func:`~cayley.plugins._cluster.run_task`. With ``extra`` > 0
-    (one per item and export), that head is followed by ``extra`` values: the large results
-    at their positions (``None`` elsewhere), which Ray keeps in its object store.
+    Returns the packed outcome made by :func:`~cayley.execution.codec.run_encoded`. With
+    ``extra`` > 0 (one per item and export), it is followed by ``extra`` values: the large
+    results at their positions (``None`` elsewhere), which Ray keeps in its object store.
     """
-    head, taken = run_task(
-        "Ray",
+    packed, taken = run_encoded(
         key,
         lambda: ray.get(holder[0]),
         blob,
-        lambda: ray.get(refs) if refs else [],
-        extra > 0,
-        keep_bytes,
+        fetch=lambda: ray.get(refs) if refs else [],
+        keep_bytes=keep_bytes,
+        split=extra > 0,
+        engine="Ray",
     )
     if not extra:
-        return head
+        return packed
     extras: list[Any] = [None] * extra
     for position, value in taken.items():
         extras[position] = value
-    return (head, *extras)
+    return (packed, *extras)
 
 
 _REMOTE_TASK = ray.remote(_run_on_worker)
@@ -152,28 +150,6 @@ class _TemplateInfo:
     options: dict[str, Any]
     remote: Any
     split: bool = True
-
-
-class _RayTaskFuture(TaskFuture):
-    """A task future whose Ray-level failures become :class:`RayExecutionError`."""
-
-    __slots__ = ("_explain",)
-
-    def __init__(
-        self,
-        future: concurrent.futures.Future,
-        decode: Callable[[Any], Any],
-        explain: Callable[[BaseException], BaseException],
-    ) -> None:
-        super().__init__(future, decode)
-        self._explain = explain
-
-    def get_result(self) -> Any:
-        """The task's rows; raises the node's own exception, or why Ray could not run it."""
-        try:
-            return super().get_result()
-        except ray_exceptions.RayError as exc:
-            raise self._explain(exc) from exc
 
 
 class RayTaskExecutor(ClusterExecutor):
@@ -204,7 +180,7 @@ class RayTaskExecutor(ClusterExecutor):
     it. Set ``chunk_target_seconds = 0`` to run every item in its own task.
     """
 
-    _engine = "Ray"
+    engine = "Ray"
     _store = "Ray's object store"
     _error_type = RayExecutionError
     _fetch_errors = (ray_exceptions.RayError,)
@@ -263,7 +239,7 @@ class RayTaskExecutor(ClusterExecutor):
     def _new_template(self, task: Task, key: str, static: bytes) -> _TemplateInfo:
         options: dict[str, Any] = dict(self.remote_options)
         for step in task.template.steps:
-            options.update(parse_ray_remote_options_from_tags(step[4].tags))
+            options.update(parse_ray_remote_options_from_tags(step.node.tags))
         options.setdefault("max_retries", self.max_retries)
         options.setdefault("name", f"cayley:{task.template.base_id}")
         return _TemplateInfo(
@@ -276,8 +252,8 @@ class RayTaskExecutor(ClusterExecutor):
     def _put(self, value: Any) -> Any:
         return ray.put(value)
 
-    def submit_task(self, task: Task) -> TaskFuture:
-        """Sends the task to Ray; the future completes when its first result arrives."""
+    def submit(self, task: Task) -> concurrent.futures.Future:
+        """Sends the task to Ray; the future completes when its packed outcome arrives."""
         info, blob, refs = self._prepare(task)
         width = len(task.template.exports)
         extra = len(task.inputs) * width if info.split else 0
@@ -286,23 +262,29 @@ class RayTaskExecutor(ClusterExecutor):
         )
         result = remote.remote(info.key, info.holder, blob, refs, extra, self.keep_bytes)
         head = result[0] if extra else result
-        future = head.future()
-        self._track(future, head, len(task.inputs))
-        return _RayTaskFuture(
-            future,
-            self._decoder(task, info, result if extra else None, width),
-            lambda exc: self._explain(task, exc),
-        )
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        self._track(done, head, len(task.inputs))
+        kept = None if not extra else (lambda r, j: result[1 + r * width + j])
+        head.future().add_done_callback(lambda raw: self._complete(done, raw, task, info, kept))
+        return done
 
-    def _decoder(
-        self, task: Task, info: _TemplateInfo, returns: list[Any] | None, width: int
-    ) -> Callable[[Any], tuple[list[tuple[Any, ...]], float | None]]:
-        kept = None if returns is None else (lambda r, j: returns[1 + r * width + j])
-
-        def decode(head: bytes) -> tuple[list[tuple[Any, ...]], float | None]:
-            return self._settle(cloudpickle.loads(head), task, info, kept)
-
-        return decode
+    def _complete(
+        self,
+        done: concurrent.futures.Future,
+        raw: concurrent.futures.Future,
+        task: Task,
+        info: _TemplateInfo,
+        kept: Callable[[int, int], Any] | None,
+    ) -> None:
+        """Runs on Ray's callback thread: decodes the outcome and settles ``done``."""
+        try:
+            try:
+                packed = raw.result()
+            except ray_exceptions.RayError as exc:
+                raise self._explain(task, exc) from exc
+            done.set_result(self._settle(packed, task, info, kept))
+        except BaseException as exc:
+            done.set_exception(exc)
 
     def _explain(self, task: Task, exc: BaseException) -> BaseException:
         where = describe_items(task)
@@ -320,7 +302,7 @@ class RayTaskExecutor(ClusterExecutor):
             message = f"Ray could not run {where}: {type(cause).__name__}: {cause}"
         else:
             message = f"Ray could not run {where}: {type(exc).__name__}: {exc}"
-        return locate(RayExecutionError(message), task)
+        return self._lost(task, message)
 
     def _fetch_one(self, handle: Any) -> Any:
         return ray.get(handle)

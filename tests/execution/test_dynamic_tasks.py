@@ -127,17 +127,31 @@ def test_task_ids_are_unique_deterministic_and_path_like(
         assert base in templates, (task_id, templates)
 
 
-def test_spawning_task_id_is_the_item_path(dynamic_kind, recorder):
-    dr = build(dynamic_kind, dyn_nested, adapters=[recorder])
+@pytest.mark.parametrize("strategy", ["default", "individually"])
+def test_spawning_task_id_is_the_task_that_ran_the_expander(dynamic_kind, recorder, strategy):
+    """An item's task was spawned by a task the hooks saw: the one that ran its expander."""
+    dr = build(dynamic_kind, dyn_nested, adapters=[recorder], strategy=STRATEGIES[strategy])
     dr.execute(["grand_total"], inputs=NESTED_INPUTS)
-    for event in recorder.events():
+    events = recorder.events()
+    submitted = {e["task_id"]: e for e in events if e["hook"] == "submission"}
+    checked = 0
+    for event in events:
         if event["hook"] not in ("submission", "task_before", "task_after", "return"):
             continue
         task_id = event["task_id"]
-        if "." in task_id:
-            assert event["spawning_task_id"] == task_id.rsplit(".", 1)[0]
-        else:
-            assert event["spawning_task_id"] is None
+        spawner = event["spawning_task_id"]
+        if "." not in task_id:
+            assert spawner is None
+            continue
+        prefix = ITEM_PREFIX.match(task_id).group(0)  # expand-outer.0.expand-inner.1.
+        last = prefix.rindex("expand-")
+        expander = prefix[last:].split(".")[0].removeprefix("expand-")
+        assert spawner in submitted, (task_id, spawner)
+        assert expander in submitted[spawner]["nodes"], (task_id, spawner)
+        # the spawner runs in the enclosing item (or at the root)
+        assert ITEM_PREFIX.match(spawner).group(0) == prefix[:last], (task_id, spawner)
+        checked += 1
+    assert checked >= NESTED_INPUTS["n_outer"] * (1 + NESTED_INPUTS["n_inner"])
 
 
 def test_task_ids_are_stable_for_a_single_fan_out(recorder):

@@ -175,6 +175,88 @@ class Recorder(
 """
 
 
+BY_VALUE_FLOW = """
+from cayley.htypes import Collect, Parallelizable
+import HELPERS
+
+def items(n: int) -> Parallelizable[int]:
+    yield from range(n)
+
+def doubled(items: int) -> int:
+    return HELPERS.double(items)
+
+def total(doubled: Collect[int]) -> int:
+    return sum(doubled)
+"""
+
+FLAKY = """
+import os
+from cayley.function_modifiers import retry
+from cayley.htypes import Collect, Parallelizable
+
+def items(n: int) -> Parallelizable[int]:
+    yield from range(n)
+
+@retry(attempts=3, on=ConnectionError)
+def fetched(items: int, log_dir: str) -> int:
+    path = os.path.join(log_dir, str(items))
+    with open(path, "a") as handle:
+        handle.write("x")
+    if os.path.getsize(path) < 3:
+        raise ConnectionError(f"item {items} not yet")
+    return items * 10
+
+def total(fetched: Collect[int]) -> int:
+    return sum(fetched)
+"""
+
+REPORTER = """
+import os
+from cayley.lifecycle import api
+from cayley.lifecycle.base import BaseWorkerReport
+
+class Spans(api.NodeExecutionHook, api.TaskReturnHook, BaseWorkerReport):
+    def __init__(self):
+        self.pending = []
+        self.events = []
+
+    def __getstate__(self):
+        return {**self.__dict__, "pending": [], "events": []}
+
+    def run_before_node_execution(self, *, node_name, task_id, **future_kwargs):
+        self.pending.append((node_name, task_id, os.getpid()))
+
+    def run_after_node_execution(self, **future_kwargs):
+        pass
+
+    def run_after_task_return(self, *, task_id, **future_kwargs):
+        self.events.append(("return", task_id))
+
+    def collect_worker_report(self):
+        spans, self.pending = self.pending, []
+        return spans or None
+
+    def receive_worker_report(self, *, report):
+        self.events.append(("report", report))
+"""
+
+SLEEPER = """
+import os, time
+from cayley.htypes import Collect, Parallelizable
+
+def items(n: int) -> Parallelizable[int]:
+    yield from range(n)
+
+def slept(items: int, mark_dir: str, seconds: float) -> int:
+    open(os.path.join(mark_dir, str(items)), "w").close()
+    time.sleep(seconds)
+    return items
+
+def total(slept: Collect[int]) -> int:
+    return sum(slept)
+"""
+
+
 @contextlib.contextmanager
 def repository_on_pythonpath() -> Iterator[None]:
     """Lets worker processes started meanwhile import cayley from this checkout."""
@@ -244,6 +326,8 @@ class Checks:
         "killer": KILLER,
         "large": LARGE,
         "recorder": RECORDER,
+        "flaky": FLAKY,
+        "reporter": REPORTER,
     }
     module = staticmethod(module)
     build = staticmethod(build)
@@ -362,7 +446,7 @@ class Checks:
         assert result == {"total": 10}
 
     def killed_worker_fails_fast(
-        self, executor: TaskExecutor, error_type: type[BaseException], limit: float = 30.0
+        self, executor: TaskExecutor, error_type: type[BaseException], limit: float = 5.0
     ) -> BaseException:
         """Without retries, a killed worker fails the run quickly, naming node and item."""
         # One item per task: a worker death can only be pinned on the item it ran alone.
@@ -375,6 +459,82 @@ class Checks:
         message = "\n".join([str(info.value), *getattr(info.value, "__notes__", [])])
         assert "'survived'" in message and "item 2 of 'items'" in message, message
         return info.value
+
+    def modules_by_value(
+        self, make: Callable[[], TaskExecutor], tmp_path: pathlib.Path, name: str
+    ) -> None:
+        """A module run from a file by another name, and a helper module from a directory
+        added to ``sys.path`` at run time, reach the workers by value."""
+        import importlib.util
+        import sys
+
+        helpers = f"{name}_helpers"
+        helper_dir = tmp_path / "runtime"
+        helper_dir.mkdir()
+        (helper_dir / f"{helpers}.py").write_text("def double(value):\n    return 2 * value\n")
+        (tmp_path / "flow_file.py").write_text(BY_VALUE_FLOW.replace("HELPERS", helpers))
+        sys.path.insert(0, str(helper_dir))
+        try:
+            spec = importlib.util.spec_from_file_location(name, tmp_path / "flow_file.py")
+            flow = importlib.util.module_from_spec(spec)
+            sys.modules[name] = flow
+            spec.loader.exec_module(flow)
+            assert build(make(), flow).execute(["total"], inputs={"n": 6}) == {"total": 30}
+        finally:
+            sys.path.remove(str(helper_dir))
+            sys.modules.pop(name, None)
+            sys.modules.pop(helpers, None)
+
+    def retry_per_item(self, make: Callable[[], TaskExecutor], tmp_path: pathlib.Path) -> None:
+        """``@retry`` runs each item again on the workers until it succeeds."""
+        dr = build(make(), module(FLAKY))
+        assert dr.execute(["total"], inputs={"n": 4, "log_dir": str(tmp_path)}) == {"total": 60}
+        assert sorted(p.stat().st_size for p in tmp_path.iterdir()) == [3, 3, 3, 3]
+
+    def worker_reports(self, make: Callable[[], TaskExecutor]) -> None:
+        """Adapter copies on the workers report to the driver's instance before the return
+        hooks of their task."""
+        spans = module(REPORTER).Spans()
+        dr = build(make(), module(FAN_OUT), adapters=(spans,))
+        assert dr.execute(["total"], inputs={"n": 5}) == {"total": 30}
+        block_ids = {f"expand-items.{i}.block-items" for i in range(5)}
+        reported: set[str] = set()
+        for kind, payload in spans.events:
+            if kind == "report":
+                for node, task_id, pid in payload:
+                    assert node == "squared" and pid != os.getpid()
+                    reported.add(task_id)
+            elif payload in block_ids:
+                assert payload in reported, f"{payload} returned before its report"
+        assert reported == block_ids
+
+    def interrupted(
+        self, make: Callable[[], TaskExecutor], tmp_path: pathlib.Path, seconds: float
+    ) -> None:
+        """Ctrl-C while items run on the cluster stops the run within 5 seconds."""
+        import signal
+        import threading
+
+        main = threading.main_thread().ident
+        assert main == threading.get_ident(), "run the test in the main thread"
+
+        sent: list[float] = []
+
+        def interrupt() -> None:
+            deadline = time.monotonic() + 30
+            while not any(tmp_path.iterdir()) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            sent.append(time.monotonic())
+            signal.pthread_kill(main, signal.SIGINT)
+
+        dr = build(make(), module(SLEEPER))
+        watcher = threading.Thread(target=interrupt, daemon=True)
+        watcher.start()
+        with pytest.raises(KeyboardInterrupt):
+            dr.execute(["total"], inputs={"n": 4, "mark_dir": str(tmp_path), "seconds": seconds})
+        stopped = time.monotonic()
+        watcher.join()
+        assert stopped - sent[0] < 5
 
     def unserializable_input(self, make: Callable[[], TaskExecutor]) -> None:
         """An input that cannot be pickled is named in the error."""

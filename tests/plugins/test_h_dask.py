@@ -86,6 +86,23 @@ def test_killed_worker_is_retried(checks, make, tmp_path) -> None:
     checks.killed_worker_is_retried(make, tmp_path)
 
 
+def test_modules_workers_cannot_import_go_by_value(checks, make, tmp_path) -> None:
+    checks.modules_by_value(make, tmp_path, "dask_notebook_flow")
+
+
+def test_retry_runs_items_again_on_the_workers(checks, make, tmp_path) -> None:
+    checks.retry_per_item(make, tmp_path)
+
+
+def test_worker_reports_reach_the_driver(checks, make) -> None:
+    checks.worker_reports(make)
+
+
+def test_ctrl_c_stops_the_run(checks, make, tmp_path) -> None:
+    # Dask cannot stop a running task: keep it short so the shared cluster frees up.
+    checks.interrupted(make, tmp_path, seconds=2.0)
+
+
 def _recording_clusters(executor: h_dask.DaskExecutor) -> list[LocalCluster]:
     started: list[LocalCluster] = []
     init = executor.init
@@ -102,7 +119,8 @@ def test_cluster_started_for_the_run_is_closed_when_a_worker_dies(checks) -> Non
     executor = h_dask.DaskExecutor(max_retries=0, cluster_kwargs={"n_workers": 1})
     started = _recording_clusters(executor)
     with checks.repository_on_pythonpath():
-        error = checks.killed_worker_fails_fast(executor, h_dask.DaskExecutionError)
+        # the limit includes starting the cluster
+        error = checks.killed_worker_fails_fast(executor, h_dask.DaskExecutionError, limit=30)
     assert "KilledWorker" in repr(error.__cause__)
     assert len(started) == 1 and started[0].status.name == "closed"
     assert executor._cluster is None

@@ -115,6 +115,22 @@ def test_killed_worker_without_retries_fails_fast(checks, make) -> None:
     assert ray.is_initialized()
 
 
+def test_modules_workers_cannot_import_go_by_value(checks, make, tmp_path) -> None:
+    checks.modules_by_value(make, tmp_path, "ray_notebook_flow")
+
+
+def test_retry_runs_items_again_on_the_workers(checks, make, tmp_path) -> None:
+    checks.retry_per_item(make, tmp_path)
+
+
+def test_worker_reports_reach_the_driver(checks, make) -> None:
+    checks.worker_reports(make)
+
+
+def test_ctrl_c_stops_the_run(checks, make, tmp_path) -> None:
+    checks.interrupted(make, tmp_path, seconds=10.0)
+
+
 CLIENT_SCRIPT = """
 import sys
 import ray

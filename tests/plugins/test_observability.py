@@ -317,7 +317,8 @@ def test_rich_dynamic_failure_stops_the_display() -> None:
     assert not bar.progress.live.is_started
     lines = _lines(out)
     assert lines[0] == "Running: 1/3"
-    assert re.fullmatch(r"Collecting: items \d+/20", lines[1])
+    # The run stops at the failing item, possibly before the generator is exhausted.
+    assert re.fullmatch(r"Collecting: items \d+/(20|\?)", lines[1])
 
 
 def test_rich_empty_fan_out() -> None:
@@ -450,7 +451,7 @@ def test_logging_dynamic_run_logs_tasks(caplog: pytest.LogCaptureFixture) -> Non
         assert any(
             re.fullmatch(f"Task '{task}' - Completed \\[OK\\] in {DURATION}", m) for m in info
         )
-        assert f"Task '{task}' - Submitted to the executor (spawned by 'expand-items.{i}')" in debug
+        assert f"Task '{task}' - Submitted to the executor (spawned by 'root')" in debug
         assert f"Task '{task}' - Started, computing 'squared'" in debug
         assert f"Task '{task}' - Node 'squared' - Started with inputs 'items'" in debug
         assert any(

@@ -1,0 +1,106 @@
+"""Running tasks in worker processes: the task codec over a :class:`~cayley.execution.pool.WorkerPool`.
+
+Tasks are serialised with cloudpickle (:mod:`cayley.execution.codec`), so lambdas,
+closures, decorator-made functions and functions of modules that the workers cannot import
+cross the process boundary. A worker that dies fails the task it was running with
+:class:`WorkerDiedError`, naming the task's nodes and items; the pool replaces it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+from typing import Any
+
+from cayley.execution.codec import TaskCodec, describe_items
+from cayley.execution.contract import TaskExecutor
+from cayley.execution.pool import WorkerPool, describe_exit
+from cayley.execution.runner import Task
+
+__all__ = ["MultiProcessingExecutor", "WorkerDiedError"]
+
+
+class WorkerDiedError(RuntimeError):
+    """The worker process running a task ended before the task did.
+
+    Attributes:
+        pid: the worker's process id.
+        exitcode: its exit code (negative: the signal that killed it), None if unknown.
+    """
+
+    def __init__(self, message: str, pid: int, exitcode: int | None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.exitcode = exitcode
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.pid, self.exitcode))
+
+
+class MultiProcessingExecutor(TaskExecutor):
+    """Runs tasks in worker processes, serialised with cloudpickle.
+
+    The workers start when a run starts and stop when it ends. Two tasks per worker may be
+    in flight: one running, one queued, so a worker never waits for the driver.
+
+    Args:
+        max_tasks: number of worker processes.
+        start_method: ``"fork"``, ``"spawn"`` or ``"forkserver"``; the platform default
+            when ``None``.
+    """
+
+    in_process = False
+    chunk_target_seconds = 0.02
+
+    def __init__(self, max_tasks: int, start_method: str | None = None) -> None:
+        if max_tasks < 1:
+            raise ValueError(f"max_tasks must be at least 1, got {max_tasks}")
+        self.max_tasks = max_tasks
+        self.capacity = 2 * max_tasks
+        self.start_method = start_method
+        self.pool: WorkerPool | None = None
+        self.codec = TaskCodec("process")
+
+    def init(self) -> None:
+        """Starts the worker processes."""
+        if self.pool is None:
+            context = multiprocessing.get_context(self.start_method)
+            self.pool = WorkerPool(self.max_tasks, context)
+            self.pool.start()
+
+    def finalize(self) -> None:
+        """Stops the workers after their current task and forgets the run's templates."""
+        self._stop(terminate=False)
+
+    def cancel(self) -> None:
+        """Terminates the workers at once and drops queued tasks."""
+        self._stop(terminate=True)
+
+    def _stop(self, terminate: bool) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(terminate=terminate)
+        self.codec.clear()
+
+    def submit(self, task: Task) -> concurrent.futures.Future:
+        """Serialises ``task`` and queues it for a worker."""
+        if self.pool is None:
+            self.init()
+        assert self.pool is not None
+        static = self.codec.static_part(task)
+        blob = self.codec.encode(task)
+
+        def decode(packed: bytes) -> list[tuple[Any, ...]]:
+            return self.codec.decode(packed, task).value
+
+        def obituary(pid: int, exitcode: int | None) -> BaseException:
+            if len(task.inputs) == 1:
+                task.failed_item = 0
+            return WorkerDiedError(
+                f"The worker process (pid {pid}) running {describe_items(task)} "
+                f"{describe_exit(exitcode)}.",
+                pid,
+                exitcode,
+            )
+
+        return self.pool.submit(static.key, static.blob, blob, decode, obituary)
