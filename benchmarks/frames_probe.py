@@ -119,13 +119,13 @@ def build(engine: Any, flow: Any, remote: Any) -> Any:
     return engine.build_dynamic(flow, remote)
 
 
-def worker_growth(memories: list[tuple[int, int, int]]) -> list[int]:
-    """Per worker: peak resident bytes minus resident bytes before its first partition."""
+def worker_memory(memories: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Per worker: resident bytes before its first partition, and its peak resident bytes."""
     by_pid: dict[int, tuple[int, int]] = {}
     for pid, before, peak in memories:
         low, high = by_pid.get(pid, (before, peak))
         by_pid[pid] = (min(low, before), max(high, peak))
-    return [high - low for low, high in by_pid.values()]
+    return list(by_pid.values())
 
 
 def hamilton_attempt(path: str, inputs: dict[str, Any], expected: Any) -> dict[str, Any]:
@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         expected = sequential.execute(["totals"], inputs=inputs)["totals"]
         measured = parallel.execute(["totals", "memories"], inputs=inputs)
+        workers_memory = worker_memory(measured["memories"])
         if not measured["totals"].equals(expected):
             raise AssertionError("the parallel run's totals differ from the sequential run's")
         if int(expected["rows"].sum()) != rows:
@@ -213,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
                 "sequential_s": statistics.median(timings["sequential"]),
                 "parallel_s": statistics.median(timings["parallel"]),
                 "partition_bytes": partition_bytes,
-                "worker_growth_bytes": worker_growth(measured["memories"]),
+                "worker_growth_bytes": [high - low for low, high in workers_memory],
+                "worker_peak_bytes": [high for _, high in workers_memory],
                 "hamilton": hamilton,
             }
         )

@@ -201,9 +201,10 @@ def bench_partitions(settings: Settings) -> list[Row]:
             target="≤ 2×",
             met=worst <= 2.0,
             notes=[
-                f"one partition in memory: {fmt(partition_mib, 'MiB')}; per worker: "
+                f"one partition in memory: {fmt(partition_mib, 'MiB')}; growth per worker: "
                 + ", ".join(fmt(g, "MiB") for g in growth)
-                + " (VmHWM during the run − VmRSS before its first partition)",
+                + " (VmHWM during the run − VmRSS before its first partition); peak RSS per "
+                "worker: " + ", ".join(fmt(p / 2**20, "MiB") for p in probe["worker_peak_bytes"]),
             ],
         ),
     ]
