@@ -177,6 +177,7 @@ def bench_partitions(settings: Settings) -> list[Row]:
     partition_mib = probe["partition_bytes"] / 2**20
     growth = [g / 2**20 for g in probe["worker_growth_bytes"]]
     worst = max(growth) / partition_mib if growth else float("nan")
+    first_peak, later_peak = probe["partition_peaks_bytes"]
     title = f"Partitioned fan-out, {rows:,}-row parquet dataset in {parts} partitions"
     return [
         Row(
@@ -203,8 +204,14 @@ def bench_partitions(settings: Settings) -> list[Row]:
             notes=[
                 f"one partition in memory: {fmt(partition_mib, 'MiB')}; growth per worker: "
                 + ", ".join(fmt(g, "MiB") for g in growth)
-                + " (VmHWM during the run − VmRSS before its first partition); peak RSS per "
-                "worker: " + ", ".join(fmt(p / 2**20, "MiB") for p in probe["worker_peak_bytes"]),
+                + " (VmHWM during the run − VmRSS once warm, before its first partition); "
+                "peak RSS per worker: "
+                + ", ".join(fmt(p / 2**20, "MiB") for p in probe["worker_peak_bytes"])
+                + "; highest peak RSS during a worker's first partition "
+                + fmt(first_peak / 2**20, "MiB")
+                + ", during any later one "
+                + fmt(later_peak / 2**20, "MiB")
+                + " (memory does not grow with the number of partitions)",
             ],
         ),
     ]

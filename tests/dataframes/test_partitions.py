@@ -93,6 +93,23 @@ def test_parquet_partitions_keep_the_stored_index(tmp_path: Path, index: pd.Inde
     parts = [p.load() for p in h_pandas.partitions(path)]
     assert parts[1].index.tolist() == index[4:8].tolist()
     pd.testing.assert_frame_equal(h_pandas.concat(parts), pd.read_parquet(path))
+    only_b = [p.load() for p in h_pandas.partitions(path, rows=100, columns=["b"])]
+    pd.testing.assert_frame_equal(only_b[0], pd.read_parquet(path, columns=["b"]))
+
+
+def test_parquet_partitions_keep_pandas_types(tmp_path: Path) -> None:
+    frame = numbers(6).assign(
+        kind=pd.Categorical(["x", "y", "x", "z", "y", "x"]),
+        label=["a", "b", None, "d", "e", "f"],
+        when=pd.date_range("2024-01-01", periods=6, freq="h", tz="UTC"),
+    )
+    path = write(tmp_path / "types.parquet", frame, row_group_size=4)
+    joined = h_pandas.concat(p.load() for p in h_pandas.partitions(path))
+    pd.testing.assert_frame_equal(joined, pd.read_parquet(path))
+    assert joined["kind"].dtype == "category" and str(joined["when"].dt.tz) == "UTC"
+    with pytest.raises(KeyError, match=r"\['nope'\] are not in the file") as info:
+        next(h_pandas.partitions(path, columns=["a", "nope"])).load()
+    assert "while reading partition 0" in "\n".join(info.value.__notes__)
 
 
 def test_parquet_directory_and_file_list(tmp_path: Path) -> None:
