@@ -188,6 +188,7 @@ def bench_partitions(settings: Settings) -> list[Row]:
             target="≥ 1.7×",
             met=speedup >= 1.7,
             notes=[
+                f"bare multiprocessing.Pool(2) on the same work: {probe['pool_speedup']:.2f}×",
                 f"sequential {fmt(probe['sequential_s'], 's')}, {workers} processes "
                 f"{fmt(probe['parallel_s'], 's')} (medians; pool start included); per "
                 "partition: load, with_columns (3 columns), group-by, then concat + sum; "
