@@ -9,6 +9,11 @@ always moves to a later phase, so templates can never wait on each other in a cy
 Everything that does not depend on input values is resolved here: the ordered steps of
 each template, where each of its inputs comes from, what it must hand back, and which
 templates and fan-ins it waits for.
+
+The records are built as named tuples (:class:`TaskInput`, :class:`Export`,
+:class:`AncestorDep`, :class:`BarrierDep`) and stored in the plans as exact tuples with the
+same fields: the run state unpacks them once per instance, and CPython unpacks an exact
+tuple several times faster than a tuple subclass.
 """
 
 from __future__ import annotations
@@ -104,24 +109,35 @@ def _gather(values: list[Any]) -> list[Any]:
     return values
 
 
+def _plain(records: Collection[tuple[Any, ...]]) -> tuple[tuple[Any, ...], ...]:
+    """Named tuples as exact tuples with the same fields (fast to unpack)."""
+    return tuple(tuple(record) for record in records)
+
+
 @dataclass(eq=False)
 class GroupPlan:
-    """A task template plus how the scheduler feeds it and routes its results."""
+    """A task template plus how the scheduler feeds it and routes its results.
+
+    Record fields hold exact tuples laid out as the named tuple in their comment.
+    """
 
     index: int
     local_index: int
     scope: Scope
     template: TaskTemplate
-    inputs: tuple[TaskInput, ...]
-    env_exports: tuple[Export, ...]  # kept in the instance's environment
-    collect_exports: tuple[Export, ...]  # gathered into the parent's lists
-    expander_exports: tuple[Export, ...]  # items of a fan-out
+    inputs: tuple[tuple[str, int, Any], ...]  # TaskInput
+    env_exports: tuple[tuple[int, str], ...]  # Export: kept in the instance's environment
+    collect_exports: tuple[tuple[int, str], ...]  # Export: gathered into the parent's lists
+    expander_exports: tuple[tuple[int, str], ...]  # Export: items of a fan-out
     local_deps: tuple[int, ...] = ()
-    ancestor_deps: tuple[AncestorDep, ...] = ()
-    barrier_deps: tuple[BarrierDep, ...] = ()
+    ancestor_deps: tuple[tuple[int, int], ...] = ()  # AncestorDep
+    barrier_deps: tuple[tuple[str, int], ...] = ()  # BarrierDep
     local_dependents: list[int] = field(default_factory=list)
     depth: int = 0  # how many fan-outs this template runs under
     light: bool = False  # the only template of a light scope (see ScopePlan.light)
+    #: Seconds per item of this template's last task, in any run of the plan: the scheduler
+    #: sizes batches from it, so a plan run again batches from its first task.
+    item_seconds: float | None = None
 
     def __post_init__(self) -> None:
         self.depth = len(self.scope)
@@ -147,7 +163,7 @@ class ScopePlan:
     collects_items: bool = False  # the parent gathers the items themselves
     constant_names: tuple[str, ...] = ()  # gathered names that are overrides: same per item
     barrier_dependents: dict[int, list[int]] = field(default_factory=dict)
-    pull_prereqs: tuple[AncestorDep, ...] = ()
+    pull_prereqs: tuple[tuple[int, int], ...] = ()  # AncestorDep, as exact tuples
     children: dict[str, ScopePlan] = field(default_factory=dict)
     depth: int = 0  # number of enclosing fan-outs
     initial_waits: list[int] = field(default_factory=list)  # per template, before ancestors
@@ -518,10 +534,10 @@ def _build_group_plans(
             local_index=len(scope_plan.groups),
             scope=key.scope,
             template=template,
-            inputs=tuple(groups.inputs[key].values()),
-            env_exports=env_exports,
-            collect_exports=collect_exports,
-            expander_exports=expander_exports,
+            inputs=_plain(groups.inputs[key].values()),
+            env_exports=_plain(env_exports),
+            collect_exports=_plain(collect_exports),
+            expander_exports=_plain(expander_exports),
         )
         scope_plan.groups.append(plan)
         plans.append(plan)
@@ -641,8 +657,8 @@ def _wire_dependencies(
                 else:
                     ancestors.append(AncestorDep(producer.depth, producer.local_index))
         plan.local_deps = tuple(sorted(set(local)))
-        plan.ancestor_deps = tuple(sorted(set(ancestors)))
-        plan.barrier_deps = tuple(sorted(set(barriers)))
+        plan.ancestor_deps = _plain(sorted(set(ancestors)))
+        plan.barrier_deps = _plain(sorted(set(barriers)))
     for plan in plans:
         plan.local_dependents = sorted(set(plan.local_dependents))
     for scope_plan in scopes.values():
@@ -776,4 +792,4 @@ def _assign_pull_prereqs(scopes: dict[Scope, ScopePlan], groups: list[GroupPlan]
                 producer = by_scope_local[(g.scope[:depth], local)]
                 if producer.index not in downstream:
                     prereqs.add(AncestorDep(depth, local))
-        plan.pull_prereqs = tuple(sorted(prereqs))
+        plan.pull_prereqs = _plain(sorted(prereqs))

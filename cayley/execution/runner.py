@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cayley._compat import add_note
@@ -138,7 +138,11 @@ class TaskLabel(NamedTuple):
 
 @dataclass(eq=False)
 class TaskTemplate:
-    """What every task of one group shares: its steps and what it hands back."""
+    """What every task of one group shares: its steps and what it hands back.
+
+    ``calls`` holds the same steps as exact tuples, for the loops that run them: CPython
+    unpacks an exact tuple several times faster than a named tuple.
+    """
 
     base_id: str
     steps: tuple[Step, ...]
@@ -147,6 +151,10 @@ class TaskTemplate:
     purpose: Any
     nodes: tuple[Node, ...]
     public_nodes: tuple[Any, ...] = ()
+    calls: tuple[tuple[Any, ...], ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        self.calls = tuple(tuple(step) for step in self.steps)
 
 
 @dataclass(eq=False)
@@ -184,7 +192,7 @@ class Task:
         return execute_task(self)
 
 
-def _run_plain(steps: Sequence[Step], values: dict[str, Any], label: str | None) -> None:
+def _run_plain(steps: Sequence[tuple[Any, ...]], values: dict[str, Any], label: str | None) -> None:
     node = None
     try:
         for name, fn, args, drop, node, _ in steps:  # noqa: B007 - node is read on failure
@@ -201,7 +209,7 @@ def _run_plain(steps: Sequence[Step], values: dict[str, Any], label: str | None)
 
 
 def _run_public_hooks(
-    steps: Sequence[Step],
+    steps: Sequence[tuple[Any, ...]],
     values: dict[str, Any],
     hooks: tuple[Any, ...],
     run_id: str,
@@ -351,7 +359,7 @@ def _retried(lifecycle: Callable[..., Any], retry: RetryingCall) -> Callable[...
 
 
 def _run_hooked(
-    steps: Sequence[Step],
+    steps: Sequence[tuple[Any, ...]],
     values: dict[str, Any],
     adapters: LifecycleAdapterSet,
     run_id: str,
@@ -417,7 +425,7 @@ def _materialize_expanders(
 
 def _run_items(task: Task) -> list[tuple[Any, ...]]:
     """The hot loop: every item through every step, no adapters."""
-    steps = task.template.steps
+    steps = task.template.calls
     exports = task.template.exports
     results: list[tuple[Any, ...]] = []
     append = results.append
@@ -447,7 +455,7 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
     """Runs ``task`` and returns the exported values of each item."""
     started = time.perf_counter()
     template = task.template
-    steps = template.steps
+    steps = template.calls
     exports = template.exports
     adapters = task.adapters
     labels = task.labels

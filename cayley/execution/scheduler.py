@@ -13,7 +13,8 @@ free slot gets work as soon as one item (or one batch, once item times are known
 the first item of a slow generator starts while the generator is still producing. Pulls
 last at most a few milliseconds of generator time, so finished tasks are collected between
 them. Ready instances of one template are batched into a single task when items are cheap,
-sized from the measured time per item and the executor's preferred task duration.
+sized from the measured time per item (kept on the plan, so later runs batch from their
+first task) and the executor's preferred task duration.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_
 
 __all__ = ["InFlight", "run_plan"]
 
-#: Most items in one task.
+#: Most items in one task sent to another process, and in one task run in this process
+#: (no round trip to save: a bigger batch would only keep more items in memory).
 _MAX_CHUNK = 1024
+_MAX_IN_PROCESS_CHUNK = 256
 #: Longest stretch of generator time (seconds) between two looks at the tasks in flight.
 _PULL_SLICE = 0.005
 #: Queued and running items allowed before any executor asks for more.
@@ -78,7 +81,6 @@ class _Loop:
         self.inflight: dict[Any, InFlight] = {}  # future -> its task
         self.inflight_items = 0
         self.finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.item_seconds: dict[int, float] = {}  # per template: measured time per item
         self.remote_results = False  # whether an executor may return RemoteValue objects
         self.high_water = _HIGH_WATER
 
@@ -97,10 +99,11 @@ class _Loop:
         """Items per task for ``group``: about ``chunk_target_seconds`` of measured work."""
         if group.depth == 0:
             return 1
-        per_item = self.item_seconds.get(group.index)
+        per_item = group.item_seconds
         if per_item is None:
             return 1
-        return max(1, min(int(executor.chunk_target_seconds / max(per_item, 1e-7)), _MAX_CHUNK))
+        most = _MAX_IN_PROCESS_CHUNK if executor.in_process else _MAX_CHUNK
+        return max(1, min(int(executor.chunk_target_seconds / max(per_item, 1e-7)), most))
 
     def chunk_size(self, group: GroupPlan, executor: TaskExecutor, available: int) -> int:
         """Items for the next task of ``group``, out of ``available`` ready ones."""
@@ -114,24 +117,17 @@ class _Loop:
     def pull_budget(self, expansion: Expansion) -> int:
         """How many items to pull from ``expansion`` before the loop looks around again.
 
-        Stops after about :data:`_PULL_SLICE` of generator time (one item while the
-        generator's speed is unknown), and after one task's worth when the executor of the
-        items has a free slot, so that it starts at once.
+        As many as there is room for; only one task's worth when the executor of the items
+        has a free slot, so that it starts at once. (Pulls also stop after
+        :data:`_PULL_SLICE` seconds of generator time.)
         """
         state = self.state
         budget = max(1, self.high_water - state.ready_count - self.inflight_items)
-        if expansion.pulled:
-            per_item = expansion.pull_seconds / expansion.pulled
-            budget = min(budget, max(1, int(_PULL_SLICE / max(per_item, 1e-7))))
-        else:
-            budget = 1
         groups = expansion.plan.groups
         if groups:
             group = groups[0]
             executor = self.executors.get(group.index)
-            if executor is None:
-                return 1
-            if self.busy[id(executor)] < executor.capacity:
+            if executor is not None and self.busy[id(executor)] < executor.capacity:
                 budget = min(budget, self.target_chunk(group, executor))
         return budget
 
@@ -185,13 +181,11 @@ class _Loop:
                     executor = self.route(group, first)
                 if busy[id(executor)] >= executor.capacity or not executor.can_submit_task():
                     break
-                if first is not None:
-                    instances = [ready.popleft()]
-                    task = first
-                else:
-                    size = self.chunk_size(group, executor, len(ready))
-                    instances = [ready.popleft() for _ in range(min(size, len(ready)))]
-                    task = self.make_task(group, instances)
+                size = min(self.chunk_size(group, executor, len(ready)), len(ready))
+                instances = [ready.popleft() for _ in range(size)]
+                task = (
+                    first if first is not None and size == 1 else self.make_task(group, instances)
+                )
                 state.ready_count -= len(instances)
                 self.submit(InFlight(self.adapt(task, executor), group, instances, executor))
                 progressed = True
@@ -201,7 +195,7 @@ class _Loop:
 
     def submit(self, record: InFlight) -> None:
         """Hands a task to its executor; settles it at once if it is already done."""
-        task, group, instances, executor = record
+        task, group, executor = record.task, record.group, record.executor
         if self.submission_hooks:
             labels = task.labels or [TaskLabel(group.base_id)] * len(task.inputs)
             for label, inputs in zip(labels, task.inputs):
@@ -220,7 +214,7 @@ class _Loop:
             return
         self.busy[id(executor)] += 1
         self.inflight[future] = record
-        self.inflight_items += len(instances)
+        self.inflight_items += len(record.instances)
         future.add_done_callback(self.finished.put)
 
     # ---- results --------------------------------------------------------------------------
@@ -249,7 +243,7 @@ class _Loop:
             raise
         self.receive_reports(task)
         if task.elapsed:
-            self.item_seconds[record.group.index] = task.elapsed / len(record.instances)
+            record.group.item_seconds = task.elapsed / len(record.instances)
         self.finish(record, rows)
 
     def receive_reports(self, task: Task) -> None:
@@ -266,7 +260,7 @@ class _Loop:
                     raise
 
     def finish(self, record: InFlight, rows: list[tuple[Any, ...]]) -> None:
-        task, group, instances, _ = record
+        task, group, instances = record.task, record.group, record.instances
         if self.return_hooks:
             for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
                 call_hooks(
@@ -289,7 +283,7 @@ class _Loop:
 
     def fail(self, exc: BaseException, record: InFlight) -> None:
         """Names the failing item (or the batch) on ``exc``; tells the return hooks."""
-        task, group, instances, _ = record
+        task, group, instances = record.task, record.group, record.instances
         index = task.failed_item
         if index is not None and index < len(instances):
             path = instances[index].item_path()
@@ -344,7 +338,8 @@ class _Loop:
             if state.ready_count + self.inflight_items < self.high_water:
                 expansion = state.next_expansion()
                 if expansion is not None:
-                    state.pull(expansion, self.pull_budget(expansion))
+                    until = time.perf_counter() + _PULL_SLICE
+                    state.pull(expansion, self.pull_budget(expansion), until)
                     self.report_expansions()
                     continue
             if self.inflight:

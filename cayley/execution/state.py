@@ -16,6 +16,7 @@ no hooks and knows no executor.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -137,8 +138,6 @@ class Expansion:
         "constants",
         "placeholders",
         "items",
-        "pull_seconds",
-        "pulled",
     )
 
     def __init__(
@@ -166,9 +165,6 @@ class Expansion:
         ]
         #: The items themselves, kept only when a hook wants them once all are known.
         self.items: list[Any] | None = None
-        #: Time spent in the generator, and the items it gave in that time.
-        self.pull_seconds = 0.0
-        self.pulled = 0
 
     def spawner_id(self) -> str:
         """The id of the task that produced the items (the expander's task)."""
@@ -330,21 +326,12 @@ class RunState:
                 return expansion
         return None
 
-    def pull(self, expansion: Expansion, wanted: int) -> None:
+    def pull(self, expansion: Expansion, wanted: int, until: float = math.inf) -> None:
         """Takes up to ``wanted`` items from the generator and makes them ready.
 
-        Records the time spent and the items pulled on the expansion (``pull_seconds``,
-        ``pulled``), so the loop can tell a slow generator from a fast one.
+        Stops early once :func:`time.perf_counter` passes ``until``, so a slow generator
+        does not hold the caller for long.
         """
-        started = time.perf_counter()
-        before = expansion.count
-        try:
-            self._pull(expansion, wanted)
-        finally:
-            expansion.pull_seconds += time.perf_counter() - started
-            expansion.pulled += expansion.count - before
-
-    def _pull(self, expansion: Expansion, wanted: int) -> None:
         plan = expansion.plan
         iterator = expansion.iterator
         expander = expansion.expander
@@ -365,7 +352,12 @@ class RunState:
                 else:
                     base[name] = parent.ancestor(depth).env[name]
             self.ready_groups.add(group.index)
-        for _ in range(wanted):
+        clock = time.perf_counter
+        for pulled in range(wanted):
+            # The clock is read before the first items and every 16th after: cheap for fast
+            # generators, and a slow one is stopped after one or two items.
+            if (pulled < 4 or not pulled & 15) and clock() > until:
+                return
             try:
                 item = next(iterator)
             except StopIteration:
