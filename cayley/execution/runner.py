@@ -140,8 +140,9 @@ class TaskLabel(NamedTuple):
 class TaskTemplate:
     """What every task of one group shares: its steps and what it hands back.
 
-    ``calls`` holds the same steps as exact tuples, for the loops that run them: CPython
-    unpacks an exact tuple several times faster than a named tuple.
+    ``calls`` holds the same steps as exact tuples ``(name, fn, args, drop, node)``, for the
+    loops that run them (CPython unpacks an exact tuple several times faster than a named
+    tuple); ``retries`` maps the names of ``@retry`` steps to their ``RetryingCall``.
     """
 
     base_id: str
@@ -152,9 +153,11 @@ class TaskTemplate:
     nodes: tuple[Node, ...]
     public_nodes: tuple[Any, ...] = ()
     calls: tuple[tuple[Any, ...], ...] = field(init=False, default=())
+    retries: dict[str, RetryingCall] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.calls = tuple(tuple(step) for step in self.steps)
+        self.calls = tuple(tuple(step[:5]) for step in self.steps)
+        self.retries = {step.name: step.retry for step in self.steps if step.retry is not None}
 
 
 @dataclass(eq=False)
@@ -195,7 +198,7 @@ class Task:
 def _run_plain(steps: Sequence[tuple[Any, ...]], values: dict[str, Any], label: str | None) -> None:
     node = None
     try:
-        for name, fn, args, drop, node, _ in steps:  # noqa: B007 - node is read on failure
+        for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
             kwargs = {}
             for param, source in args:
                 kwargs[param] = values[source]
@@ -210,66 +213,60 @@ def _run_plain(steps: Sequence[tuple[Any, ...]], values: dict[str, Any], label: 
 
 def _run_public_hooks(
     steps: Sequence[tuple[Any, ...]],
+    retries: dict[str, RetryingCall],
     values: dict[str, Any],
     hooks: tuple[Any, ...],
     run_id: str,
     task_id: str | None,
     label: str | None,
 ) -> None:
-    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly.
-
-    A ``@retry`` node goes around the hooks and the call once per attempt.
-    """
+    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly."""
     before = tuple(h.run_before_node_execution for h in hooks)
     after = tuple(h.run_after_node_execution for h in hooks)
-    for name, fn, args, drop, node, retry in steps:
+    for name, fn, args, drop, node in steps:
         kwargs = {}
         for param, source in args:
             kwargs[param] = values[source]
+        if retries and name in retries:
+            values[name] = _public_retried(
+                retries[name], node, kwargs, hooks, run_id, task_id, label
+            )
+            for key in drop:
+                del values[key]
+            continue
         tags = node._tags
         return_type = node._type
-        failures: list[str] | None = None
-        if retry is not None:
-            fn = retry.fn
-            failures = []
-        while True:
-            for hook in before:
-                try:
-                    hook(
-                        node_name=name,
-                        node_tags=tags,
-                        node_kwargs=kwargs,
-                        node_return_type=return_type,
-                        task_id=task_id,
-                        run_id=run_id,
-                        node_input_types=node._bare_input_types,
-                    )
-                except BaseException as exc:
-                    note_adapter_error(exc, hook)
-                    raise
+        for hook in before:
             try:
-                result = fn(**kwargs)
-                break
-            except Exception as exc:
-                delay = None if failures is None else retry.policy.next_delay(exc, failures)
-                if delay is None:
-                    note_node_error(exc, node, label)
-                for hook in after:
-                    hook(
-                        node_name=name,
-                        node_tags=tags,
-                        node_kwargs=kwargs,
-                        node_return_type=return_type,
-                        result=None,
-                        error=exc,
-                        success=False,
-                        task_id=task_id,
-                        run_id=run_id,
-                    )
-                if delay is None:
-                    raise
-            if delay:
-                time.sleep(delay)
+                hook(
+                    node_name=name,
+                    node_tags=tags,
+                    node_kwargs=kwargs,
+                    node_return_type=return_type,
+                    task_id=task_id,
+                    run_id=run_id,
+                    node_input_types=node._bare_input_types,
+                )
+            except BaseException as exc:
+                note_adapter_error(exc, hook)
+                raise
+        try:
+            result = fn(**kwargs)
+        except Exception as exc:
+            note_node_error(exc, node, label)
+            for hook in after:
+                hook(
+                    node_name=name,
+                    node_tags=tags,
+                    node_kwargs=kwargs,
+                    node_return_type=return_type,
+                    result=None,
+                    error=exc,
+                    success=False,
+                    task_id=task_id,
+                    run_id=run_id,
+                )
+            raise
         for hook in after:
             try:
                 hook(
@@ -289,6 +286,28 @@ def _run_public_hooks(
         values[name] = result
         for key in drop:
             del values[key]
+
+
+def _public_retried(
+    retry: RetryingCall,
+    node: Node,
+    kwargs: dict[str, Any],
+    hooks: tuple[Any, ...],
+    run_id: str,
+    task_id: str | None,
+    label: str | None,
+) -> Any:
+    """A ``@retry`` node under ``NodeExecutionHook`` adapters: every attempt goes through
+    the hooks (the loop above, for this one step with the node's own function)."""
+    name = node.name
+    step = ((name, retry.fn, tuple((param, param) for param in kwargs), (), node),)
+
+    def attempt(**arguments: Any) -> Any:
+        scratch = dict(arguments)
+        _run_public_hooks(step, {}, scratch, hooks, run_id, task_id, label)
+        return scratch[name]
+
+    return retry.policy.run(attempt, kwargs)
 
 
 def _node_lifecycle(
@@ -360,6 +379,7 @@ def _retried(lifecycle: Callable[..., Any], retry: RetryingCall) -> Callable[...
 
 def _run_hooked(
     steps: Sequence[tuple[Any, ...]],
+    retries: dict[str, RetryingCall],
     values: dict[str, Any],
     adapters: LifecycleAdapterSet,
     run_id: str,
@@ -374,12 +394,14 @@ def _run_hooked(
     remote = adapters.do_remote_execute
     method = adapters.do_node_execute
     if method is None and remote is None and adapters.public_node_hooks:
-        _run_public_hooks(steps, values, adapters.public_node_hooks, run_id, task_id, label)
+        hooks = adapters.public_node_hooks
+        _run_public_hooks(steps, retries, values, hooks, run_id, task_id, label)
         return
-    for name, fn, args, drop, node, retry in steps:
+    for name, fn, args, drop, node in steps:
         kwargs = {}
         for param, source in args:
             kwargs[param] = values[source]
+        retry = retries.get(name) if retries else None
         if retry is None or method is not None:
             # An adapter's do_node_execute calls the node's function, which retries itself.
             lifecycle = _node_lifecycle(node, fn, adapters, run_id, task_id, label)
@@ -433,7 +455,7 @@ def _run_items(task: Task) -> list[tuple[Any, ...]]:
     node = None
     try:
         for values in task.inputs:
-            for name, fn, args, drop, node, _ in steps:  # noqa: B007 - node is read on failure
+            for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
                 kwargs = {}
                 for param, source in args:
                     kwargs[param] = values[source]
@@ -485,7 +507,8 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
         try:
             if node_hooks:
                 assert adapters is not None
-                _run_hooked(steps, values, adapters, task.run_id, task_id, label.item)
+                retries = template.retries
+                _run_hooked(steps, retries, values, adapters, task.run_id, task_id, label.item)
             else:
                 _run_plain(steps, values, label.item)
             if task.materialize_expanders:

@@ -156,7 +156,8 @@ class _Loop:
         return Task(group.template, inputs, labels, self.run_id, self.node_adapters)
 
     def adapt(self, task: Task, executor: TaskExecutor) -> Task:
-        """``task`` made ready for ``executor``: values it cannot reach are fetched."""
+        """``task`` made ready for an executor in another process or one keeping values
+        remote: expanders are drained there, values it cannot reach are fetched."""
         task.materialize_expanders = not executor.in_process
         if self.remote_results:
             for values in task.inputs:
@@ -181,21 +182,26 @@ class _Loop:
                     executor = self.route(group, first)
                 if busy[id(executor)] >= executor.capacity or not executor.can_submit_task():
                     break
-                size = min(self.chunk_size(group, executor, len(ready)), len(ready))
-                instances = [ready.popleft() for _ in range(size)]
-                task = (
-                    first if first is not None and size == 1 else self.make_task(group, instances)
-                )
+                if group.depth == 0:  # one instance: the root's
+                    instances = [ready.popleft()]
+                else:
+                    size = min(self.chunk_size(group, executor, len(ready)), len(ready))
+                    instances = [ready.popleft() for _ in range(size)]
+                if first is None or len(instances) > 1:
+                    first = self.make_task(group, instances)
+                if self.remote_results or not executor.in_process:
+                    self.adapt(first, executor)
                 state.ready_count -= len(instances)
-                self.submit(InFlight(self.adapt(task, executor), group, instances, executor))
+                self.submit(first, group, instances, executor)
                 progressed = True
             if not ready:
                 state.ready_groups.discard(index)
         return progressed
 
-    def submit(self, record: InFlight) -> None:
+    def submit(
+        self, task: Task, group: GroupPlan, instances: list[Any], executor: TaskExecutor
+    ) -> None:
         """Hands a task to its executor; settles it at once if it is already done."""
-        task, group, executor = record.task, record.group, record.executor
         if self.submission_hooks:
             labels = task.labels or [TaskLabel(group.base_id)] * len(task.inputs)
             for label, inputs in zip(labels, task.inputs):
@@ -210,11 +216,11 @@ class _Loop:
                 )
         future = executor.submit(task)
         if future.done():
-            self.settle(future, record)
+            self.settle(future, task, group, instances)
             return
         self.busy[id(executor)] += 1
-        self.inflight[future] = record
-        self.inflight_items += len(record.instances)
+        self.inflight[future] = InFlight(task, group, instances, executor)
+        self.inflight_items += len(instances)
         future.add_done_callback(self.finished.put)
 
     # ---- results --------------------------------------------------------------------------
@@ -230,28 +236,33 @@ class _Loop:
         record = self.inflight.pop(future)
         self.busy[id(record.executor)] -= 1
         self.inflight_items -= len(record.instances)
-        self.settle(future, record)
+        self.settle(future, record.task, record.group, record.instances)
 
-    def settle(self, future: Any, record: InFlight) -> None:
+    def settle(self, future: Any, task: Task, group: GroupPlan, instances: list[Any]) -> None:
         """Takes a finished task's rows (or raises its error, annotated)."""
-        task = record.task
         try:
             rows = future.result()
         except Exception as exc:
-            self.receive_reports(task)
-            self.fail(exc, record)
+            if task.reports:
+                self.receive_reports(task)
+            self.fail(exc, task, group, instances)
             raise
-        self.receive_reports(task)
+        if task.reports:
+            self.receive_reports(task)
         if task.elapsed:
-            record.group.item_seconds = task.elapsed / len(record.instances)
-        self.finish(record, rows)
+            group.item_seconds = task.elapsed / len(instances)
+        if self.return_hooks:
+            self.report_return(task, group, rows)
+        if group.light:
+            self.state.complete_light(group, instances, rows)
+            return
+        complete = self.state.complete
+        for instance, row in zip(instances, rows):
+            complete(instance, group, row)
 
     def receive_reports(self, task: Task) -> None:
         """Hands what worker copies of the adapters collected to the driver's adapters."""
-        reports = task.reports
-        if not reports:
-            return
-        for receive, report in zip(self.adapters.receive_worker_report, reports):
+        for receive, report in zip(self.adapters.receive_worker_report, task.reports or ()):
             if report is not None:
                 try:
                     receive(report=report)
@@ -259,31 +270,22 @@ class _Loop:
                     note_adapter_error(exc, receive)
                     raise
 
-    def finish(self, record: InFlight, rows: list[tuple[Any, ...]]) -> None:
-        task, group, instances = record.task, record.group, record.instances
-        if self.return_hooks:
-            for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
-                call_hooks(
-                    self.return_hooks,
-                    run_id=self.run_id,
-                    nodes=list(_public_nodes(group)),
-                    result=dict(zip(group.template.exports, row)),
-                    success=True,
-                    error=None,
-                    purpose=group.template.purpose,
-                    **label.hook_kwargs(),
-                )
-        state = self.state
-        if group.light:
-            state.complete_light(group, instances, rows)
-            return
-        complete = state.complete
-        for instance, row in zip(instances, rows):
-            complete(instance, group, row)
+    def report_return(self, task: Task, group: GroupPlan, rows: list[tuple[Any, ...]]) -> None:
+        """Calls the task-return hooks for each item of a successful task."""
+        for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
+            call_hooks(
+                self.return_hooks,
+                run_id=self.run_id,
+                nodes=list(_public_nodes(group)),
+                result=dict(zip(group.template.exports, row)),
+                success=True,
+                error=None,
+                purpose=group.template.purpose,
+                **label.hook_kwargs(),
+            )
 
-    def fail(self, exc: BaseException, record: InFlight) -> None:
+    def fail(self, exc: BaseException, task: Task, group: GroupPlan, instances: list[Any]) -> None:
         """Names the failing item (or the batch) on ``exc``; tells the return hooks."""
-        task, group, instances = record.task, record.group, record.instances
         index = task.failed_item
         if index is not None and index < len(instances):
             path = instances[index].item_path()

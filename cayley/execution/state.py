@@ -353,42 +353,47 @@ class RunState:
                     base[name] = parent.ancestor(depth).env[name]
             self.ready_groups.add(group.index)
         clock = time.perf_counter
-        for pulled in range(wanted):
-            # The clock is read before the first items and every 16th after: cheap for fast
-            # generators, and a slow one is stopped after one or two items.
-            if (pulled < 4 or not pulled & 15) and clock() > until:
+        pulled = 0
+        while pulled < wanted:
+            # The clock is read before each of the first items and every 16 items after:
+            # a slow generator stops after one or two items, a fast one pays nothing per item.
+            if clock() > until:
                 return
-            try:
-                item = next(iterator)
-            except StopIteration:
-                self.exhaust(expansion)
-                self.active.remove(expansion)
-                return
-            except Exception as exc:
-                add_note(
-                    exc,
-                    f"while producing item {expansion.count} of node {expander!r}"
-                    + (f" in {parent.item_path()}" if parent.expansion is not None else ""),
-                )
-                raise
-            index = expansion.count
-            expansion.count = index + 1
-            for values in collected_lists:
-                values.append(None)
-            for values, constant in constant_lists:
-                values.append(constant)
-            if items_list is not None:
-                items_list.append(item)
-            if hook_items is not None:
-                hook_items.append(item)
-            if light_queue is not None:
-                inputs = base.copy()
-                if reads_item:
-                    inputs[expander] = item
-                light_queue.append(LightItem(expansion, index, inputs))
-                self.ready_count += 1
-            elif plan.groups:
-                self.start_instance(Instance(parent, index, plan, {expander: item}, expansion))
+            block = 1 if pulled < 4 else min(16, wanted - pulled)
+            pulled += block
+            for _ in range(block):
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    self.exhaust(expansion)
+                    self.active.remove(expansion)
+                    return
+                except Exception as exc:
+                    add_note(
+                        exc,
+                        f"while producing item {expansion.count} of node {expander!r}"
+                        + (f" in {parent.item_path()}" if parent.expansion is not None else ""),
+                    )
+                    raise
+                index = expansion.count
+                expansion.count = index + 1
+                for values in collected_lists:
+                    values.append(None)
+                for values, constant in constant_lists:
+                    values.append(constant)
+                if items_list is not None:
+                    items_list.append(item)
+                if hook_items is not None:
+                    hook_items.append(item)
+                if light_queue is not None:
+                    inputs = base.copy()
+                    if reads_item:
+                        inputs[expander] = item
+                    light_queue.append(LightItem(expansion, index, inputs))
+                    self.ready_count += 1
+                elif plan.groups:
+                    instance = Instance(parent, index, plan, {expander: item}, expansion)
+                    self.start_instance(instance)
 
     # ---- values ---------------------------------------------------------------------------
     def inputs_of(self, instance: Instance, group: GroupPlan) -> dict[str, Any]:
