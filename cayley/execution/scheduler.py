@@ -26,8 +26,9 @@ from typing import Any, NamedTuple
 from cayley._compat import add_note
 from cayley.execution.contract import TaskExecutor
 from cayley.execution.executors import ExecutionManager
-from cayley.execution.plan import ExecutionPlan, GroupPlan
-from cayley.execution.runner import Task, TaskLabel, resolve_remote
+from cayley.execution.plan_model import ExecutionPlan, GroupPlan
+from cayley.execution.remote import resolve_remote
+from cayley.execution.runner import Task, TaskLabel
 from cayley.execution.state import Expansion, RunState
 from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cayley._compat import add_note
-from cayley.execution.plan import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
+from cayley.execution.plan_model import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
 
 __all__ = ["Expansion", "Instance", "LightItem", "RunState"]
 
