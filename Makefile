@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine with Python 3.11:
-#   make demo   creates .venv, installs cayley, runs the example dataflow
+#   make demo   creates .venv, installs cayley with its io extra, runs the example dataflows
 #   make test   creates .venv, installs cayley with its test extras, runs lint and the suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -12,8 +12,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 demo: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[pandas]"
+	$(BIN)/python -m pip install --quiet -e ".[io]"
 	$(BIN)/python examples/word_count/run.py
+	$(BIN)/python examples/etl/run.py
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"

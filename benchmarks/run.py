@@ -41,7 +41,20 @@ from dynamic_rows import (
     bench_scheduler_cpu,
 )
 from engines import ensure_cayley_importable, hamilton_available
+from io_rows import (
+    bench_json_overhead,
+    bench_load_csv,
+    bench_load_parquet,
+    bench_save_csv,
+    bench_save_parquet,
+)
 from report import DASH, Row, Settings, log, render
+from tracking_rows import (
+    bench_tracking_chain,
+    bench_tracking_dynamic_chain,
+    bench_tracking_fanout,
+    bench_tracking_store_size,
+)
 
 BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("1", "chain execute", bench_chain),
@@ -55,6 +68,15 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("9", "parallel speedups", bench_parallel),
     ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
     ("11", "decorated graph build", bench_decorators),
+    ("20", "materialize to parquet", bench_save_parquet),
+    ("21", "materialize to csv", bench_save_csv),
+    ("22", "load parquet through from_", bench_load_parquet),
+    ("23", "load csv through from_", bench_load_csv),
+    ("24", "to.json overhead", bench_json_overhead),
+    ("50", "run tracker on a chain", bench_tracking_chain),
+    ("51", "run tracker on a dynamic chain", bench_tracking_dynamic_chain),
+    ("52", "run tracker on fan-outs", bench_tracking_fanout),
+    ("54", "run store growth", bench_tracking_store_size),
 ]
 
 

@@ -5,11 +5,14 @@ Node functions may be ``async def``. Every node of a request becomes one
 overlap; plain functions run inline in their task. Graph building, validation, planning and
 input checks are the synchronous :class:`~cayley.driver.Driver`'s.
 
-Lifecycle adapters work as in the synchronous driver. A hook written as ``async def`` is
-awaited; its ``pre_do_anything`` and ``post_graph_construct`` hooks run in
+Lifecycle adapters work as in the synchronous driver, and hooks written as ``async def``
+(the ``*Async`` classes of :mod:`cayley.lifecycle.base`, or ``async def`` implementations of
+the others) are awaited after the synchronous hooks of the same point. Async
+``pre_do_anything`` and ``post_graph_construct`` hooks, and adapters' ``ainit()``, run in
 :meth:`AsyncDriver.ainit` (which :meth:`Builder.build` awaits). Dynamic execution
-(``Parallelizable``/``Collect``), materializers, legacy graph adapters and
-``do_remote_execute`` adapters are not supported.
+(``Parallelizable``/``Collect``), legacy graph adapters and ``do_remote_execute`` adapters
+are not supported. :meth:`AsyncDriver.materialize` saves and loads like the synchronous
+driver's, with the nodes running as tasks.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import asyncio
 import inspect
 import types
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from cayley.base import DictResult, PandasDataFrameResult
@@ -27,28 +30,49 @@ from cayley.driver import Driver, _output_names
 from cayley.execution.plan import ExecutionPlan
 from cayley.execution.runner import note_node_error
 from cayley.graph_types import HamiltonNode
+from cayley.lifecycle.api import ResultBuilder
 from cayley.lifecycle.base import (
-    _HOOKS,
     BaseDoBuildResult,
+    BaseDoNodeExecute,
     LifecycleAdapterSet,
     note_adapter_error,
 )
 from cayley.node import Node
 
-__all__ = ["AsyncDriver", "Builder", "AsyncExecutionNotSupported"]
+__all__ = [
+    "AsyncDriver",
+    "AsyncExecutionNotSupported",
+    "AsyncGraphAdapter",
+    "Builder",
+    "await_dict_of_tasks",
+    "process_value",
+]
 
 
 class AsyncExecutionNotSupported(ValueError):
-    """A feature the async driver does not offer (dynamic execution, materializers...)."""
+    """A feature the async driver does not offer (dynamic execution, legacy adapters...)."""
 
 
-def _is_async_adapter(adapter: Any) -> bool:
-    """Whether any lifecycle hook of ``adapter`` is a coroutine function."""
-    return any(
-        inspect.iscoroutinefunction(getattr(adapter, name, None))
-        for name in _HOOKS
-        if hasattr(adapter, name)
-    )
+async def process_value(value: Any) -> Any:
+    """``value`` itself, awaited first if it is awaitable (a coroutine, task or future)."""
+    return await value if inspect.isawaitable(value) else value
+
+
+async def await_dict_of_tasks(tasks: Mapping[Any, Awaitable[Any]]) -> dict[Any, Any]:
+    """Awaits every value of ``tasks`` concurrently; returns the results under the same keys."""
+    keys = list(tasks)
+    results = await asyncio.gather(*(process_value(tasks[key]) for key in keys))
+    return dict(zip(keys, results))
+
+
+async def _run_hooks(adapters: LifecycleAdapterSet, name: str, **kwargs: Any) -> None:
+    """The synchronous hooks of ``name`` in order, then its async ones, each awaited."""
+    await _call_hooks(getattr(adapters, name, ()), **kwargs)
+    await _call_hooks(adapters.async_hooks.get(name, ()), **kwargs)
+
+
+def _has_hooks(adapters: LifecycleAdapterSet, name: str) -> bool:
+    return bool(getattr(adapters, name, ())) or name in adapters.async_hooks
 
 
 async def _call_hooks(hooks: tuple[Callable[..., Any], ...], **kwargs: Any) -> None:
@@ -75,6 +99,66 @@ async def _call_method(method: Callable[..., Any], **kwargs: Any) -> Any:
         raise
 
 
+class AsyncGraphAdapter(BaseDoNodeExecute, ResultBuilder):
+    """Runs each node of an async run as an :class:`asyncio.Task`, with its own async hooks.
+
+    :class:`AsyncDriver` does not need it; it is here for code written against Hamilton that
+    passes one explicitly. ``do_node_execute`` returns a task that awaits the node's inputs,
+    awaits the async ``pre_node_execute`` hooks of ``async_lifecycle_adapters``, runs the node
+    (awaiting it if it is a coroutine function), then awaits the async ``post_node_execute``
+    hooks. Results are shaped by ``result_builder`` (a pandas DataFrame by default).
+
+    Args:
+        result_builder: shapes the outputs; :class:`~cayley.base.PandasDataFrameResult` if None.
+        async_lifecycle_adapters: adapters whose async node hooks run around each node.
+    """
+
+    def __init__(
+        self,
+        result_builder: Any | None = None,
+        async_lifecycle_adapters: LifecycleAdapterSet | None = None,
+    ) -> None:
+        self.result_builder = result_builder or PandasDataFrameResult()
+        self.adapter = (
+            async_lifecycle_adapters
+            if async_lifecycle_adapters is not None
+            else LifecycleAdapterSet()
+        )
+
+    def do_node_execute(
+        self, *, run_id: str, node_: Node, kwargs: dict[str, Any], task_id: str | None = None
+    ) -> asyncio.Task[Any]:
+        """A task computing ``node_`` once its (possibly awaitable) inputs are available."""
+        return asyncio.ensure_future(self._compute(run_id, node_, kwargs, task_id))
+
+    async def _compute(
+        self, run_id: str, node_: Node, kwargs: dict[str, Any], task_id: str | None
+    ) -> Any:
+        values = await await_dict_of_tasks(kwargs)
+        hooks = self.adapter.async_hooks
+        context = {"run_id": run_id, "node_": node_, "kwargs": values, "task_id": task_id}
+        await _call_hooks(hooks.get("pre_node_execute", ()), **context)
+        try:
+            result = await process_value(node_.callable(**values))
+        except Exception as exc:
+            await _call_hooks(
+                hooks.get("post_node_execute", ()),
+                **context,
+                success=False,
+                error=exc,
+                result=None,
+            )
+            raise
+        await _call_hooks(
+            hooks.get("post_node_execute", ()), **context, success=True, error=None, result=result
+        )
+        return result
+
+    def build_result(self, **outputs: Any) -> Any:
+        """The outputs shaped by the wrapped result builder."""
+        return self.result_builder.build_result(**outputs)
+
+
 class AsyncDriver(Driver):
     """A driver whose ``execute`` is a coroutine and whose nodes may be coroutines.
 
@@ -98,6 +182,7 @@ class AsyncDriver(Driver):
         result_builder: Any | None = None,
         adapters: Sequence[Any] | None = None,
         allow_module_overrides: bool = False,
+        _materializers: Sequence[Any] | None = None,
     ) -> None:
         adapters = list(adapters or [])
         builders = [a for a in adapters if isinstance(a, BaseDoBuildResult)]
@@ -116,18 +201,16 @@ class AsyncDriver(Driver):
                     f"Adapter {type(adapter).__name__} implements do_remote_execute, which is "
                     "not supported by the async driver. Use the synchronous Driver instead."
                 )
-        sync_adapters = [a for a in others if not _is_async_adapter(a)]
-        async_adapters = [a for a in others if _is_async_adapter(a)]
+        # Async hooks are sorted apart by the adapter set: building the graph calls only the
+        # synchronous ones; ``ainit`` and ``execute`` await the others.
         super().__init__(
             config,
             *modules,
-            adapter=[builder, *sync_adapters],
+            adapter=[builder, *others],
             allow_module_overrides=allow_module_overrides,
             _use_legacy_adapter=False,
+            _materializers=_materializers,
         )
-        #: Every adapter, async ones included (these only run from ``ainit`` and executions).
-        self.adapter = LifecycleAdapterSet(builder, *others)
-        self._async_adapters = LifecycleAdapterSet(*async_adapters)
         self.initialized = False
 
     async def ainit(self) -> AsyncDriver:
@@ -138,13 +221,15 @@ class AsyncDriver(Driver):
         """
         if self.initialized:
             return self
-        await _call_hooks(self._async_adapters.pre_do_anything)
+        hooks = self.adapter.async_hooks
+        await _call_hooks(hooks.get("pre_do_anything", ()))
         await _call_hooks(
-            self._async_adapters.post_graph_construct,
+            hooks.get("post_graph_construct", ()),
             graph=self.graph,
             modules=self.graph_modules,
             config=self.config,
         )
+        await self.adapter.ainit()
         self.initialized = True
         return self
 
@@ -177,10 +262,10 @@ class AsyncDriver(Driver):
                 kwargs[param] = await tasks[dep]
             # otherwise an optional input that was not given: the default applies
         adapters = self.adapter
-        await _call_hooks(
-            adapters.pre_node_execute, run_id=run_id, node_=node, kwargs=kwargs, task_id=None
+        await _run_hooks(
+            adapters, "pre_node_execute", run_id=run_id, node_=node, kwargs=kwargs, task_id=None
         )
-        method = adapters.do_node_execute
+        method = adapters.async_methods.get("do_node_execute", adapters.do_node_execute)
         try:
             if method is None:
                 result = node.callable(**kwargs)
@@ -190,8 +275,9 @@ class AsyncDriver(Driver):
                 result = await result
         except Exception as exc:
             note_node_error(exc, node, None)
-            await _call_hooks(
-                adapters.post_node_execute,
+            await _run_hooks(
+                adapters,
+                "post_node_execute",
                 run_id=run_id,
                 node_=node,
                 kwargs=kwargs,
@@ -201,8 +287,9 @@ class AsyncDriver(Driver):
                 task_id=None,
             )
             raise
-        await _call_hooks(
-            adapters.post_node_execute,
+        await _run_hooks(
+            adapters,
+            "post_node_execute",
             run_id=run_id,
             node_=node,
             kwargs=kwargs,
@@ -254,8 +341,8 @@ class AsyncDriver(Driver):
         """One run: graph hooks around planning, execution and result building."""
         run_id = str(uuid.uuid4())
         adapters = self.adapter
-        pre = adapters.pre_graph_execute
-        post = adapters.post_graph_execute
+        pre = _has_hooks(adapters, "pre_graph_execute")
+        post = _has_hooks(adapters, "post_graph_execute")
         plan: ExecutionPlan | None = None
         constants: dict[str, Any] = {}
         rejected: BaseException | None = None
@@ -267,11 +354,12 @@ class AsyncDriver(Driver):
                 raise
             rejected = exc
         if pre:
-            await _call_hooks(
-                pre,
+            await _run_hooks(
+                adapters,
+                "pre_graph_execute",
                 run_id=run_id,
                 graph=self.graph,
-                final_vars=list(plan.outputs) if plan else _output_names(final_vars, self.graph),
+                final_vars=_output_names(final_vars, self.graph),
                 inputs=inputs or {},
                 overrides=overrides or {},
                 execution_path=plan.execution_path if plan else [],
@@ -281,18 +369,31 @@ class AsyncDriver(Driver):
                 raise rejected
             assert plan is not None
             result: Any = await self._run_plan(plan, constants, run_id)
+            result = self._with_passed_inputs(final_vars, result, constants)
             build = adapters.do_build_result
             if build_result and build is not None:
                 result = await _call_method(build, outputs=result)
         except BaseException as exc:
             if post:
-                await _call_hooks(
-                    post, run_id=run_id, graph=self.graph, success=False, error=exc, results=None
+                await _run_hooks(
+                    adapters,
+                    "post_graph_execute",
+                    run_id=run_id,
+                    graph=self.graph,
+                    success=False,
+                    error=exc,
+                    results=None,
                 )
             raise
         if post:
-            await _call_hooks(
-                post, run_id=run_id, graph=self.graph, success=True, error=None, results=result
+            await _run_hooks(
+                adapters,
+                "post_graph_execute",
+                run_id=run_id,
+                graph=self.graph,
+                success=True,
+                error=None,
+                results=result,
             )
         return result
 
@@ -325,6 +426,31 @@ class AsyncDriver(Driver):
         _reject_display_graph(display_graph)
         return await self._execute_async(final_vars, overrides, inputs, build_result=False)
 
+    # ---- materialization ----------------------------------------------------------------
+    async def materialize(  # type: ignore[override]
+        self,
+        *materializers: Any,
+        additional_vars: Sequence[str | Callable[..., Any] | HamiltonNode] | None = None,
+        overrides: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Like :meth:`cayley.driver.Driver.materialize`, with the nodes run as async tasks.
+
+        Returns ``(metadata by materializer id, additional_vars by name)``.
+        """
+        request, variant, created = self._materialization(materializers, additional_vars)
+        if created:
+            await _call_hooks(
+                self.adapter.async_hooks.get("post_graph_construct", ()),
+                graph=variant.graph,
+                modules=self.graph_modules,
+                config=self.config,
+            )
+        results = await variant._execute_async(
+            request.outputs, overrides, inputs, build_result=False
+        )
+        return request.split(results)
+
 
 def _reject_display_graph(display_graph: bool) -> None:
     if display_graph:
@@ -338,7 +464,7 @@ class Builder(_SyncBuilder):
     """Configures an :class:`AsyncDriver`; ``await builder.build()`` returns it initialised.
 
     Without a result builder among the adapters, the driver returns a dict of outputs.
-    Dynamic execution, materializers and legacy graph adapters are not supported.
+    Dynamic execution and legacy graph adapters are not supported.
     """
 
     @staticmethod
@@ -351,10 +477,6 @@ class Builder(_SyncBuilder):
         raise self._not_supported(
             "enable_dynamic_execution", "Use cayley.driver.Builder for Parallelizable/Collect."
         )
-
-    def with_materializers(self, *materializers: Any) -> Builder:
-        """Not supported by the async driver: always raises."""
-        raise self._not_supported("with_materializers")
 
     def with_adapter(self, adapter: Any) -> Builder:
         """Not supported by the async driver: always raises."""
@@ -372,6 +494,7 @@ class Builder(_SyncBuilder):
             result_builder=None if has_builder else DictResult(),
             adapters=adapters,
             allow_module_overrides=self._allow_module_overrides,
+            _materializers=list(self.materializers),
         )
 
     async def build(self) -> AsyncDriver:  # type: ignore[override]

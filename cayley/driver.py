@@ -7,15 +7,17 @@ to the scheduler with the configured executors.
 
 from __future__ import annotations
 
+import collections
 import copy as _copy
 import difflib
 import pickle
 import sys
+import threading
 import types
 import uuid
 import warnings
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cayley import htypes
 from cayley.execution.executors import (
@@ -39,6 +41,9 @@ from cayley.lifecycle.base import (
 )
 from cayley.node import Node
 from cayley.visualization import VisualizationMixin
+
+if TYPE_CHECKING:
+    from cayley.io.materialization import MaterializationRequest
 
 __all__ = ["Builder", "Driver", "Variable", "InvalidExecutorException"]
 
@@ -104,6 +109,9 @@ class Driver(VisualizationMixin):
         allow_module_overrides: later modules may redefine nodes of earlier ones.
     """
 
+    #: How many rewritten graphs (one per set of materializers) a driver keeps.
+    MATERIALIZED_GRAPHS_KEPT = 16
+
     def __init__(
         self,
         config: dict[str, Any],
@@ -114,6 +122,7 @@ class Driver(VisualizationMixin):
         _execution_manager: ExecutionManager | None = None,
         _grouping_strategy: GroupingStrategy | None = None,
         _dynamic: bool = False,
+        _materializers: Sequence[Any] | None = None,
     ) -> None:
         adapters = (
             list(adapter) if isinstance(adapter, (list, tuple)) else ([adapter] if adapter else [])
@@ -127,20 +136,29 @@ class Driver(VisualizationMixin):
         self.config = dict(config or {})
         self.graph_modules = modules
         edge_check = self.adapter.do_check_edge_types_match
+        self._edge_type_check = (
+            (
+                lambda type_from, type_to: call_method(
+                    edge_check, type_from=type_from, type_to=type_to
+                )
+            )
+            if edge_check is not None
+            else None
+        )
         self.graph = FunctionGraph.from_modules(
             *modules,
             config=self.config,
             allow_module_overrides=allow_module_overrides,
-            edge_type_check=(
-                (
-                    lambda type_from, type_to: call_method(
-                        edge_check, type_from=type_from, type_to=type_to
-                    )
-                )
-                if edge_check is not None
-                else None
-            ),
+            edge_type_check=self._edge_type_check,
         )
+        self._materializers = list(_materializers or ())
+        if self._materializers:
+            from cayley.io import materialization
+
+            request = materialization.MaterializationRequest.of(self._materializers)
+            self.graph = materialization.rewrite_graph(
+                self.graph, request, self._edge_type_check, _output_names
+            )
         self._validate_graph()
         call_hooks(
             self.adapter.post_graph_construct, graph=self.graph, modules=modules, config=self.config
@@ -152,6 +170,8 @@ class Driver(VisualizationMixin):
             SynchronousLocalTaskExecutor(), SynchronousLocalTaskExecutor()
         )
         self._plans: dict[tuple, ExecutionPlan] = {}
+        self._materialized: collections.OrderedDict[tuple, Driver] = collections.OrderedDict()
+        self._materialized_lock = threading.Lock()
         # Without dynamic execution a run has no tasks to speak of: task hooks stay silent.
         self._run_adapters = self.adapter if _dynamic else self.adapter.without_task_hooks()
         self._public_graph: HamiltonGraph | None = None
@@ -277,13 +297,29 @@ class Driver(VisualizationMixin):
             self._warn_unknown_overrides(overrides)
         values = self._combine_inputs(inputs)
         self._warn_shadowed_inputs(inputs)
+        # A value passed in ``inputs`` may be requested even if no node has its name (as in
+        # Hamilton): it is handed back as given, next to the plan's outputs.
+        passed = [o for o in outputs if o not in self.graph.nodes and o in values]
+        if passed:
+            outputs = [o for o in outputs if o not in passed]
         provided = [k for k in values if k in self.graph.nodes and self.graph.nodes[k].user_defined]
         plan = self._plan_for(outputs, provided, list(overrides))
         self._check_inputs(plan, values, overrides)
         constants = {}
         for name in plan.constants:
             constants[name] = overrides[name] if name in overrides else values[name]
+        for name in passed:
+            constants[name] = values[name]
         return plan, constants
+
+    def _with_passed_inputs(
+        self, final_vars: Sequence[Any], result: dict[str, Any], constants: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The plan's ``result`` with the requested inputs that are no node, in request order."""
+        outputs = _output_names(final_vars, self.graph)
+        if all(name in result for name in outputs):
+            return result
+        return {name: result[name] if name in result else constants[name] for name in outputs}
 
     def _execute_raw(
         self,
@@ -310,7 +346,7 @@ class Driver(VisualizationMixin):
                 pre,
                 run_id=run_id,
                 graph=self.graph,
-                final_vars=list(plan.outputs) if plan else _output_names(final_vars, self.graph),
+                final_vars=_output_names(final_vars, self.graph),
                 inputs=inputs or {},
                 overrides=overrides or {},
                 execution_path=plan.execution_path if plan else [],
@@ -327,6 +363,7 @@ class Driver(VisualizationMixin):
                 self._run_adapters,
                 label_tasks=self._dynamic and (adapters.has_node_hooks or adapters.has_task_hooks),
             )
+            result = self._with_passed_inputs(final_vars, result, constants)
             build = adapters.do_build_result
             if build_result and build is not None:
                 result = call_method(build, outputs=result)
@@ -387,6 +424,88 @@ class Driver(VisualizationMixin):
         """Raises if ``execute`` with these arguments could not start; runs nothing."""
         self._run(final_vars, overrides, inputs, "validation")
 
+    # ---- materialization (the rewrites live in cayley.io.materialization) ----------------
+    def _with_graph(self, graph: FunctionGraph) -> Driver:
+        """This driver over another graph: validated and announced like the original."""
+        variant = object.__new__(type(self))  # not copy.copy: pickling rebuilds from modules
+        variant.__dict__.update(self.__dict__)
+        variant.graph = graph
+        variant._plans = {}
+        variant._materialized = collections.OrderedDict()
+        variant._materialized_lock = threading.Lock()
+        variant._public_graph = None
+        variant._validate_graph()
+        call_hooks(
+            self.adapter.post_graph_construct,
+            graph=graph,
+            modules=self.graph_modules,
+            config=self.config,
+        )
+        return variant
+
+    def _materialization(
+        self, materializers: Sequence[Any], additional_vars: Sequence[Any] | None
+    ) -> tuple[MaterializationRequest, Driver, bool]:
+        """The request, the driver running it (cached per materializers), whether it is new."""
+        from cayley.io.materialization import MaterializationRequest, rewrite_graph
+
+        extra = _output_names(additional_vars, self.graph) if additional_vars else []
+        request = MaterializationRequest.of(materializers, extra)
+        if not request.outputs:
+            raise ValueError(
+                "Nothing to materialize: pass materializers (to.<format>(...)) or "
+                "additional_vars=[...] to compute."
+            )
+        if not (request.materializers or request.extractors):
+            return request, self, False
+        key = request.key
+        with self._materialized_lock:
+            variant = self._materialized.get(key)
+            if variant is not None:
+                self._materialized.move_to_end(key)
+                return request, variant, False
+        graph = rewrite_graph(self.graph, request, self._edge_type_check, _output_names)
+        variant = self._with_graph(graph)
+        with self._materialized_lock:
+            self._materialized[key] = variant
+            if len(self._materialized) > self.MATERIALIZED_GRAPHS_KEPT:
+                self._materialized.popitem(last=False)
+        return request, variant, True
+
+    def materialize(
+        self,
+        *materializers: Any,
+        additional_vars: Sequence[str | Callable[..., Any] | HamiltonNode] | None = None,
+        overrides: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Runs the dataflow with savers (``to.*``) added and loaders (``from_.*``) swapped in.
+
+        Returns ``(metadata by materializer id, additional_vars by name)``; no result builder
+        is applied. Execution is ``execute``'s (same executors and hooks) on the rewritten
+        graph, which is built once per set of materializers.
+
+        Args:
+            *materializers: ``to.<format>(...)`` and ``from_.<format>(...)`` objects.
+            additional_vars: other nodes to compute and return.
+            overrides: values that replace nodes.
+            inputs: values for the graph's inputs.
+        """
+        request, variant, _ = self._materialization(materializers, additional_vars)
+        results = variant._execute_raw(request.outputs, overrides, inputs, build_result=False)
+        return request.split(results)
+
+    def validate_materialization(
+        self,
+        *materializers: Any,
+        additional_vars: Sequence[str | Callable[..., Any] | HamiltonNode] | None = None,
+        overrides: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> None:
+        """Raises if ``materialize`` with these arguments could not start; runs nothing."""
+        request, variant, _ = self._materialization(materializers, additional_vars)
+        variant._run(request.outputs, overrides, inputs, "validation")
+
     # ---- graph queries ------------------------------------------------------------------
     def _public(self, names: Collection[str]) -> list[HamiltonNode]:
         view = self.hamilton_graph
@@ -395,12 +514,17 @@ class Driver(VisualizationMixin):
     def list_available_variables(
         self, *, tag_filter: dict[str, str | list[str] | None] | None = None
     ) -> list[HamiltonNode]:
-        """Every node (inputs and config keys included), optionally filtered by tags."""
-        from cayley.node import matches_query
+        """Every node (inputs and config keys included), optionally filtered by tags.
+
+        ``tag_filter`` values are a string, a non-empty list of strings (any matches) or None
+        (the tag is present); anything else raises ValueError.
+        """
+        from cayley.node import matches_query, validate_tag_filter
 
         nodes = self.hamilton_graph.nodes
         if tag_filter is None:
             return list(nodes)
+        validate_tag_filter(tag_filter)
         return [n for n in nodes if matches_query(n.tags, tag_filter)]
 
     def what_is_upstream_of(self, *node_names: str) -> list[HamiltonNode]:
@@ -438,6 +562,7 @@ class Driver(VisualizationMixin):
             "execution_manager": self._execution_manager,
             "grouping_strategy": self._grouping_strategy,
             "dynamic": self._dynamic,
+            "materializers": self._materializers,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -455,6 +580,7 @@ class Driver(VisualizationMixin):
             _execution_manager=state["execution_manager"],
             _grouping_strategy=state["grouping_strategy"],
             _dynamic=state["dynamic"],
+            _materializers=state.get("materializers"),
         )
 
     def export_execution(
@@ -483,6 +609,7 @@ class Builder:
         self.local_executor: TaskExecutor | None = None
         self.remote_executor: TaskExecutor | None = None
         self.grouping_strategy: GroupingStrategy | None = None
+        self.materializers: list[Any] = []
 
     def with_config(self, config: dict[str, Any]) -> Builder:
         """Adds configuration; later calls win on shared keys."""
@@ -515,6 +642,14 @@ class Builder:
                 "Use with_adapters(...) to add lifecycle adapters."
             )
         self.legacy_graph_adapter = adapter
+        return self
+
+    def with_materializers(self, *materializers: Any) -> Builder:
+        """Adds ``to.<format>(...)``/``from_.<format>(...)`` nodes to the graph at build time."""
+        from cayley.io.materialization import MaterializationRequest
+
+        MaterializationRequest.of([*self.materializers, *materializers])  # fail here, not later
+        self.materializers.extend(materializers)
         return self
 
     def allow_module_overrides(self) -> Builder:
@@ -570,6 +705,7 @@ class Builder:
         other.config = dict(self.config)
         other.modules = list(self.modules)
         other.adapters = list(self.adapters)
+        other.materializers = list(self.materializers)
         return other
 
     def build(self) -> Driver:
@@ -596,4 +732,5 @@ class Builder:
             _execution_manager=manager,
             _grouping_strategy=self.grouping_strategy,
             _dynamic=dynamic,
+            _materializers=list(self.materializers),
         )

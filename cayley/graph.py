@@ -37,6 +37,19 @@ def _type_name(tp: Any) -> str:
     return htypes.get_type_as_string(tp)
 
 
+def _with_consumer_origins(input_node: Node, consumers: list[Node]) -> Node:
+    """The input node credited to the functions of the nodes consuming it (as Hamilton does:
+    ``Variable.originating_functions`` of an input names its consumers)."""
+    origins: list[Callable[..., Any]] = []
+    for consumer in consumers:
+        for fn in consumer.originating_functions or ():
+            if all(fn is not known for known in origins):
+                origins.append(fn)
+    if not origins or input_node.originating_functions:
+        return input_node
+    return input_node.copy_with(originating_functions=tuple(origins))
+
+
 class FunctionGraph:
     """An immutable, validated dataflow graph.
 
@@ -99,7 +112,7 @@ class FunctionGraph:
                         continue
                     if name in nodes and not allow_module_overrides:
                         raise GraphError(
-                            f"Cannot define function {name} more than once: it is defined in "
+                            f"Cannot define function {name} more than once. It is defined in "
                             f"module {origin_of[name]} and again in module {module.__name__}. "
                             "Rename one, or use Builder().allow_module_overrides() to let the "
                             "later module win."
@@ -153,6 +166,8 @@ class FunctionGraph:
                     input_consumers.setdefault(param, []).append(node.name)
                 deps.append(param)
             self.dependencies[node.name] = tuple(deps)
+        for name, consumers in input_consumers.items():
+            inputs[name] = _with_consumer_origins(inputs[name], [nodes[c] for c in consumers])
         for name, node in nodes.items():
             if not node.user_defined:
                 self.nodes[name] = node

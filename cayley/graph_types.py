@@ -148,6 +148,6 @@ class HamiltonGraph:
     def __getitem__(self, name: str) -> HamiltonNode:
         return self._by_name[name]
 
-    def filter_nodes(self, predicate: Callable[[HamiltonNode], bool]) -> list[HamiltonNode]:
-        """Nodes for which ``predicate`` is true."""
-        return [n for n in self.nodes if predicate(n) is True]
+    def filter_nodes(self, filter: Callable[[HamiltonNode], bool]) -> list[HamiltonNode]:
+        """Nodes for which ``filter`` returns True (Hamilton's keyword: ``filter=``)."""
+        return [n for n in self.nodes if filter(n) is True]

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Protocol, TypeVar, Union
 
 __all__ = [
     "Collect",
+    "InvalidTypeException",
     "Parallelizable",
     "check_input_type",
     "check_instance",
@@ -26,6 +27,7 @@ __all__ = [
     "is_collect",
     "is_parallelizable",
     "types_match",
+    "validate_type_annotation",
 ]
 
 _Item = TypeVar("_Item", covariant=True)
@@ -87,8 +89,12 @@ def custom_subclass_check(requested_type: Any, param_type: Any) -> bool:
     consumer = element_type(_strip_annotated(param_type))
     producer = _strip_annotated(producer)
     consumer = _strip_annotated(consumer)
-    if consumer is Any or producer is Any or consumer is object:
+    if consumer is Any or consumer is object:
         return True
+    if producer is Any:
+        # ``Any`` is not a subclass of a particular type (``types_match`` still lets a node
+        # typed ``Any`` feed any parameter).
+        return False
     if producer == consumer:
         return True
     if isinstance(producer, TypeVar) or isinstance(consumer, TypeVar):
@@ -204,9 +210,53 @@ def check_instance(obj: Any, object_type: Any) -> bool:
 
 
 def get_type_as_string(tp: Any) -> str:
-    """A readable name for a type: ``int``, ``list[int]``, ``pandas.core.series.Series``."""
+    """A readable name for a type: ``int``, ``list[int]``, ``pandas.core.series.Series``.
+
+    ``Annotated[T, ...]`` reads as ``T``.
+    """
+    tp = _strip_annotated(tp)
     if isinstance(tp, type) and not typing.get_args(tp):
         if tp.__module__ == "builtins":
             return tp.__qualname__
         return f"{tp.__module__}.{tp.__qualname__}"
     return repr(tp).replace("typing.", "")
+
+
+class InvalidTypeException(Exception):
+    """An annotation cayley cannot accept (see :func:`validate_type_annotation`)."""
+
+
+#: Element types a column annotation may name: ``column[pd.Series, int]``.
+_COLUMN_ELEMENT_TYPES = (int, float, str, bool)
+
+
+def validate_type_annotation(annotation: Any) -> bool:
+    """Checks a column annotation; other annotations are accepted as they are.
+
+    ``Annotated[S, T]`` (``column[S, T]``) must name a column type ``S`` of a known dataframe
+    library (``pandas.Series``, ``polars.Series``...) and exactly one element type ``T``, a
+    subclass of int, float, str or bool. Raises :class:`InvalidTypeException` otherwise.
+    """
+    if typing.get_origin(annotation) is not Annotated:
+        return True
+    # The dataframe registry lives with the decorators that use it; it imports nothing.
+    from cayley.function_modifiers.dataframes import is_column_type
+
+    container, *metadata = typing.get_args(annotation)
+    if not is_column_type(container):
+        raise InvalidTypeException(
+            f"{annotation!r}: only column types of a dataframe library (such as pandas.Series) "
+            f"can be annotated with an element type, not {get_type_as_string(container)}."
+        )
+    if len(metadata) != 1:
+        raise InvalidTypeException(
+            f"{annotation!r}: a column annotation names exactly one element type, got "
+            f"{len(metadata)}."
+        )
+    (element,) = metadata
+    if not any(custom_subclass_check(element, allowed) for allowed in _COLUMN_ELEMENT_TYPES):
+        raise InvalidTypeException(
+            f"{annotation!r}: the element type must be a subclass of int, float, str or bool, "
+            f"not {get_type_as_string(element)}."
+        )
+    return True

@@ -15,7 +15,7 @@ from typing import Any
 
 from cayley import htypes
 
-__all__ = ["DependencyType", "Node", "NodeType", "matches_query"]
+__all__ = ["DependencyType", "Node", "NodeType", "matches_query", "validate_tag_filter"]
 
 
 class NodeType(enum.Enum):
@@ -234,6 +234,10 @@ class Node:
         """Names of parameters with a default."""
         return {k for k, (_, dt) in self._input_types.items() if dt == DependencyType.OPTIONAL}
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calls the node's function: ``node(**kwargs)`` is ``node.callable(**kwargs)``."""
+        return self._callable(*args, **kwargs)
+
     def __repr__(self) -> str:
         return f"<Node {self.name}: {htypes.get_type_as_string(self._type)}>"
 
@@ -324,23 +328,33 @@ class Node:
     ) -> Node:
         """Rename parameters (``old -> new``) and/or bind some to fixed values.
 
-        The callable keeps receiving its original parameter names.
+        The callable keeps receiving its original parameter names, and stays a coroutine
+        function if it was one. Names that are not parameters are not checked here (the
+        decorators that call this validate their arguments); values bound to such names are
+        passed to the callable as extra keyword arguments.
         """
         input_names = dict(input_names or {})
         input_values = dict(input_values or {})
-        unknown = (set(input_names) | set(input_values)) - set(self._input_types)
-        if unknown:
-            raise ValueError(
-                f"Node {self.name!r} has no parameters {sorted(unknown)}; "
-                f"its parameters are {sorted(self._input_types)}"
-            )
         reverse = {new: old for old, new in input_names.items()}
         fn = self._callable
 
-        def renamed(**kwargs: Any) -> Any:
-            call_kwargs = {reverse.get(key, key): value for key, value in kwargs.items()}
-            call_kwargs.update(input_values)
-            return fn(**call_kwargs)
+        def call_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+            renamed = {reverse.get(key, key): value for key, value in kwargs.items()}
+            renamed.update(input_values)
+            return renamed
+
+        if inspect.iscoroutinefunction(fn):
+
+            async def renamed_async(**kwargs: Any) -> Any:
+                return await fn(**call_kwargs(kwargs))
+
+            callabl: Callable[..., Any] = renamed_async
+        else:
+
+            def renamed(**kwargs: Any) -> Any:
+                return fn(**call_kwargs(kwargs))
+
+            callabl = renamed
 
         new_input_types = {
             input_names.get(key, key): value
@@ -353,15 +367,27 @@ class Node:
             if k not in input_values
         }
         return self.copy_with(
-            callabl=renamed, input_types=new_input_types, optional_values=defaults
+            callabl=callabl, input_types=new_input_types, optional_values=defaults
         )
 
-    def transform_output(self, transform: Callable[[Any, Node], Any], output_type: Any) -> Node:
-        """A node computing ``transform(result, original_node)`` with a new output type."""
+    def transform_output(
+        self, transform: Callable[[Any, dict[str, Any]], Any], output_type: Any
+    ) -> Node:
+        """A node computing ``transform(result, kwargs)`` with a new output type.
+
+        ``kwargs`` are the keyword arguments the node was called with. An ``async def`` node
+        stays a coroutine function: its result is awaited before ``transform`` sees it.
+        """
         fn = self._callable
+        if inspect.iscoroutinefunction(fn):
+
+            async def transformed_async(**kwargs: Any) -> Any:
+                return transform(await fn(**kwargs), kwargs)
+
+            return self.copy_with(callabl=transformed_async, typ=output_type)
 
         def transformed(**kwargs: Any) -> Any:
-            return transform(fn(**kwargs), self)
+            return transform(fn(**kwargs), kwargs)
 
         return self.copy_with(callabl=transformed, typ=output_type)
 
@@ -378,6 +404,20 @@ def _input_types_from_signature(fn: Callable[..., Any]) -> dict[str, tuple[Any, 
             continue
         result[pname] = (hints.get(pname, Any), DependencyType.from_parameter(param))
     return result
+
+
+def validate_tag_filter(query: Mapping[str, Any]) -> None:
+    """Raises ValueError unless every value of a tag filter is a string, a non-empty list
+    (tuple, set) of strings, or None."""
+    for key, wanted in query.items():
+        if wanted is None or isinstance(wanted, str):
+            continue
+        if isinstance(wanted, (list, tuple, set, frozenset)) and wanted:
+            continue
+        raise ValueError(
+            f"Tag filter values must be a string, a list of strings or None, and a list may "
+            f"not be empty; got {wanted!r} ({type(wanted).__name__}) for tag {key!r}."
+        )
 
 
 def matches_query(tags: Mapping[str, Any], query: Mapping[str, Any]) -> bool:

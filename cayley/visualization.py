@@ -597,6 +597,10 @@ class VisualizationMixin:
             run_id: str,
         ) -> tuple[ExecutionPlan, dict[str, Any]]: ...
 
+        def _materialization(
+            self, materializers: Sequence[Any], additional_vars: Sequence[Any] | None
+        ) -> tuple[Any, Any, bool]: ...
+
     def _draw(
         self,
         names: Collection[str],
@@ -741,6 +745,48 @@ class VisualizationMixin:
             custom_style_function=custom_style_function,
         )
         return self._draw(names, marks, options, output_file_path, render_kwargs, keep_dot)
+
+    def visualize_materialization(
+        self,
+        *materializers: Any,
+        output_file_path: str | None = None,
+        render_kwargs: dict[str, Any] | None = None,
+        additional_vars: Sequence[Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        graphviz_kwargs: dict[str, Any] | None = None,
+        overrides: dict[str, Any] | None = None,
+        show_legend: bool = True,
+        orient: str = "LR",
+        hide_inputs: bool = False,
+        deduplicate_inputs: bool = False,
+        show_schema: bool = True,
+        custom_style_function: CustomStyleFunction | None = None,
+        bypass_validation: bool = False,
+        keep_dot: bool = False,
+    ) -> graphviz.Digraph:
+        """Draws what ``materialize(*materializers, ...)`` would run.
+
+        Savers and loaders are drawn as cylinders, the materializer ids and
+        ``additional_vars`` as outputs; the request is validated as
+        :meth:`visualize_execution` validates it.
+        """
+        request, variant, _ = self._materialization(materializers, additional_vars)
+        return variant.visualize_execution(
+            request.outputs,
+            output_file_path=output_file_path,
+            render_kwargs=render_kwargs,
+            inputs=inputs,
+            graphviz_kwargs=graphviz_kwargs,
+            overrides=overrides,
+            show_legend=show_legend,
+            orient=orient,
+            hide_inputs=hide_inputs,
+            deduplicate_inputs=deduplicate_inputs,
+            show_schema=show_schema,
+            custom_style_function=custom_style_function,
+            bypass_validation=bypass_validation,
+            keep_dot=keep_dot,
+        )
 
     def visualize_path_between(
         self,

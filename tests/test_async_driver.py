@@ -214,7 +214,7 @@ def test_display_graph_rejected() -> None:
 
 @pytest.mark.parametrize(
     ("method", "args"),
-    [("enable_dynamic_execution", ()), ("with_materializers", ()), ("with_adapter", (object(),))],
+    [("enable_dynamic_execution", ()), ("with_adapter", (object(),))],
 )
 def test_unsupported_builder_methods(method: str, args: tuple[Any, ...]) -> None:
     with pytest.raises(AsyncExecutionNotSupported, match="not supported by the async driver"):

@@ -18,6 +18,7 @@ __all__ = [
     "DataFrameKind",
     "column_type_of",
     "dataframe_kind_of",
+    "is_column_type",
     "is_dataframe_type",
     "register_dataframe_type",
     "registered_dataframe_types",
@@ -131,6 +132,17 @@ def dataframe_kind_of(tp: Any) -> DataFrameKind | None:
 def is_dataframe_type(tp: Any) -> bool:
     """Whether ``tp`` is a known dataframe type."""
     return dataframe_kind_of(tp) is not None
+
+
+def is_column_type(tp: Any) -> bool:
+    """Whether ``tp`` is (a subclass of) the column type of a known dataframe type."""
+    if not isinstance(tp, type):
+        return False
+    for kind in _KINDS:
+        column = kind.column_type()
+        if isinstance(column, type) and issubclass(tp, column):
+            return True
+    return False
 
 
 def column_type_of(tp: Any) -> Any:

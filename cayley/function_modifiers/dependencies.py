@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cayley.function_modifiers.base import InvalidDecoratorException
@@ -27,6 +27,7 @@ __all__ = [
     "ParametrizedDependencySource",
     "SingleDependency",
     "UpstreamDependency",
+    "check_source_names",
     "configuration",
     "group",
     "source",
@@ -192,15 +193,32 @@ def value(literal_value: Any) -> LiteralDependency:
 
 
 def source(dependency_on: Any) -> UpstreamDependency:
-    """The parameter gets the output of the node named ``dependency_on``."""
+    """The parameter gets the output of the node named ``dependency_on``.
+
+    The name is checked when the decorator using it is validated (see
+    :func:`check_source_names`), as Hamilton accepts any value here.
+    """
     if isinstance(dependency_on, UpstreamDependency):
         return dependency_on
-    if not isinstance(dependency_on, str):
-        raise InvalidDecoratorException(
-            f"source() takes the name of a node, got {dependency_on!r} "
-            f"({type(dependency_on).__name__})."
-        )
     return UpstreamDependency(source=dependency_on)
+
+
+def check_source_names(dependencies: Iterable[Any]) -> None:
+    """Raises if a ``source(...)`` among ``dependencies`` (groups included) names no node.
+
+    Decorators call this when they make nodes, so a bad ``source`` fails when the graph is
+    built (Hamilton accepts it when the function is decorated).
+    """
+    for dependency in dependencies:
+        if isinstance(dependency, UpstreamDependency) and not isinstance(dependency.source, str):
+            raise InvalidDecoratorException(
+                f"source() takes the name of a node, got {dependency.source!r} "
+                f"({type(dependency.source).__name__})."
+            )
+        if isinstance(dependency, GroupedListDependency):
+            check_source_names(dependency.sources)
+        elif isinstance(dependency, GroupedDictDependency):
+            check_source_names(dependency.sources.values())
 
 
 def configuration(dependency_on: str) -> ConfigDependency:

@@ -23,6 +23,7 @@ from cayley.function_modifiers.dependencies import (
     LiteralDependency,
     ParametrizedDependency,
     UpstreamDependency,
+    check_source_names,
     source,
     value,
 )
@@ -185,12 +186,10 @@ class parameterize(base.NodeExpander):
         return nodes
 
     def _bind(self, node_: Node, name: str, mapping: Assignment, doc: str) -> Node:
-        unknown = sorted(set(mapping) - set(node_.input_types))
-        if unknown:
-            raise base.InvalidDecoratorException(
-                f"parameter(s) {unknown} are not inputs of node {node_.name!r} (its inputs are "
-                f"{sorted(node_.input_types)})."
-            )
+        # Assignments to names that are not inputs of the node are ignored here, as in
+        # Hamilton: ``validate`` reports them when the decorator is applied to a function.
+        check_source_names(mapping.values())
+        mapping = {param: dep for param, dep in mapping.items() if param in node_.input_types}
         input_types: dict[str, tuple[Any, DependencyType]] = {}
         defaults: dict[str, Any] = {}
         for param, (type_, dep_type) in node_.input_types.items():

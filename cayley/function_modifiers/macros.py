@@ -22,6 +22,7 @@ from cayley.function_modifiers.dependencies import (
     LiteralDependency,
     SingleDependency,
     UpstreamDependency,
+    check_source_names,
     source,
 )
 from cayley.node import DependencyType, Node
@@ -317,6 +318,7 @@ class Applicable:
         self, current_param: str | None
     ) -> tuple[dict[str, str], dict[str, Any]]:
         """Bound arguments split into upstream renames (param -> node) and literal values."""
+        check_source_names((*self.args, *self.kwargs.values()))
         args = self.args if current_param is None else (source(current_param), *self.args)
         bound = inspect.signature(self.fn).bind(*args, **self.kwargs)  # type: ignore[arg-type]
         upstream: dict[str, str] = {}

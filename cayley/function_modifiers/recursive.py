@@ -216,6 +216,7 @@ class subdag(base.NodeCreator):
 
     def generate_nodes(self, fn: Callable[..., Any], configuration: dict[str, Any]) -> list[Node]:
         """Namespaced subdag nodes, input/config nodes, and the final node."""
+        dependencies.check_source_names(self.inputs.values())
         resolved_config = _resolve_subdag_config(configuration, self.config)
         nodes = self.collect_nodes(resolved_config, self.subdag_functions)
         namespace = fn.__name__ if self.namespace is None else self.namespace

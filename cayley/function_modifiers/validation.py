@@ -75,13 +75,27 @@ class BaseDataValidationDecorator(base.NodeTransformer):
         """The validators to run on ``node_to_validate``."""
 
     def validate(self, fn: Callable[..., Any]) -> None:
-        """Two validation decorators may not target the same nodes (their nodes would clash)."""
+        """Nothing to check on the function alone (stacking is checked when nodes are made)."""
+
+    def transform_dag(
+        self, nodes: Collection[Node], config: dict[str, Any], fn: Callable[..., Any]
+    ) -> Collection[Node]:
+        """Checks that no other validation decorator targets the same nodes, then transforms.
+
+        Two such decorators would both make ``X_raw``; the error comes when the graph is built,
+        where Hamilton reports the clash too, so the module still imports.
+        """
         for other in base.lifecycle_of(fn).get("transform", ()):
-            if isinstance(other, BaseDataValidationDecorator) and other.target == self.target:
+            if (
+                other is not self
+                and isinstance(other, BaseDataValidationDecorator)
+                and other.target == self.target
+            ):
                 raise base.InvalidDecoratorException(
                     f"cannot be stacked with @{type(other).__name__} on the same target: pass "
                     "all validators to a single decorator instead."
                 )
+        return super().transform_dag(nodes, config, fn)
 
     def transform_node(
         self, node_: Node, config: dict[str, Any], fn: Callable[..., Any]

@@ -9,6 +9,10 @@ Three kinds of contracts:
 - hooks observe and may be layered (called in adapter order);
 - methods replace behaviour and admit a single implementation;
 - validators check the graph when it is built.
+
+Hooks and methods implemented with ``async def`` (or through the ``*Async`` classes of
+:mod:`cayley.lifecycle.base_async`, re-exported here) are sorted apart: only the async driver
+awaits them, after the synchronous hooks of the same point.
 """
 
 from __future__ import annotations
@@ -19,24 +23,47 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cayley._compat import add_note
+from cayley.lifecycle.base_async import (
+    ASYNC_HOOKS,
+    ASYNC_METHODS,
+    BaseDoNodeExecuteAsync,
+    BasePostGraphConstructAsync,
+    BasePostGraphExecuteAsync,
+    BasePostNodeExecuteAsync,
+    BasePostTaskExecuteAsync,
+    BasePreGraphExecuteAsync,
+    BasePreNodeExecuteAsync,
+    BasePreTaskExecuteAsync,
+    SupportsAsyncInit,
+)
+from cayley.lifecycle.signatures import split_sync_async, without_unknown_keywords
 
 __all__ = [
     "BaseDoBuildResult",
     "BaseDoCheckEdgeTypesMatch",
     "BaseDoNodeExecute",
+    "BaseDoNodeExecuteAsync",
     "BaseDoRemoteExecute",
     "BaseDoValidateInput",
     "BasePostGraphConstruct",
+    "BasePostGraphConstructAsync",
     "BasePostGraphExecute",
+    "BasePostGraphExecuteAsync",
     "BasePostNodeExecute",
+    "BasePostNodeExecuteAsync",
     "BasePostTaskExecute",
+    "BasePostTaskExecuteAsync",
     "BasePostTaskExpand",
     "BasePostTaskGroup",
     "BasePostTaskReturn",
     "BasePreDoAnything",
+    "BasePreDoAnythingHook",
     "BasePreGraphExecute",
+    "BasePreGraphExecuteAsync",
     "BasePreNodeExecute",
+    "BasePreNodeExecuteAsync",
     "BasePreTaskExecute",
+    "BasePreTaskExecuteAsync",
     "BasePreTaskSubmission",
     "BaseValidateGraph",
     "BaseValidateNode",
@@ -44,6 +71,7 @@ __all__ = [
     "LifecycleAdapter",
     "LifecycleAdapterSet",
     "InvalidLifecycleAdapter",
+    "SupportsAsyncInit",
     "ValidationException",
 ]
 
@@ -63,6 +91,10 @@ class BasePreDoAnything(abc.ABC):
     @abc.abstractmethod
     def pre_do_anything(self) -> None:
         """Runs before anything else."""
+
+
+#: Hamilton's name for :class:`BasePreDoAnything`.
+BasePreDoAnythingHook = BasePreDoAnything
 
 
 class BasePostGraphConstruct(abc.ABC):
@@ -352,7 +384,31 @@ LifecycleAdapter = (
     | BaseDoBuildResult
     | BaseValidateNode
     | BaseValidateGraph
+    | BasePostGraphConstructAsync
+    | BasePreGraphExecuteAsync
+    | BasePreTaskExecuteAsync
+    | BasePreNodeExecuteAsync
+    | BaseDoNodeExecuteAsync
+    | BasePostNodeExecuteAsync
+    | BasePostTaskExecuteAsync
+    | BasePostGraphExecuteAsync
 )
+
+#: Keywords cayley passes to a hook point beyond Hamilton's contract for it. Hooks whose
+#: signature does not take them are called without them.
+_TASK_IDENTITY = frozenset({"item_index", "expander"})
+_EXTRA_KEYWORDS: dict[str, frozenset[str]] = {
+    "pre_graph_execute": frozenset({"execution_path"}),
+    "pre_task_submission": _TASK_IDENTITY,
+    "pre_task_execute": _TASK_IDENTITY,
+    "post_task_execute": _TASK_IDENTITY,
+    "post_task_return": _TASK_IDENTITY,
+}
+
+
+def _fitted(name: str, hook: Callable[..., Any]) -> Callable[..., Any]:
+    """``hook`` for hook point ``name``, made to ignore extra keywords it cannot take."""
+    return without_unknown_keywords(hook, _EXTRA_KEYWORDS.get(name, frozenset()))
 
 
 def adapter_label(hook: Callable[..., Any]) -> str:
@@ -366,6 +422,16 @@ def note_adapter_error(exc: BaseException, hook: Callable[..., Any]) -> None:
     note = f"raised in lifecycle adapter {adapter_label(hook)}"
     if note not in getattr(exc, "__notes__", ()):
         add_note(exc, note)
+
+
+def _single(adapters: list[Any], name: str, kind: str) -> Any:
+    if len(adapters) > 1:
+        names = ", ".join(type(a).__name__ for a in adapters)
+        raise InvalidLifecycleAdapter(
+            f"Adapters {names} all implement the {kind}lifecycle method {name}; only one "
+            "adapter may implement a method. Remove all but one of them."
+        )
+    return adapters[0] if adapters else None
 
 
 def call_hooks(hooks: tuple[Callable[..., Any], ...], **kwargs: Any) -> None:
@@ -392,7 +458,9 @@ class LifecycleAdapterSet:
 
     For every hook point ``h`` the attribute ``h`` holds a tuple of callables (in adapter
     order); for every method ``m`` the attribute ``m`` holds one callable or ``None``;
-    validators are tuples like hooks. Adapters are de-duplicated by identity.
+    validators are tuples like hooks. Implementations written with ``async def`` are kept
+    apart in :attr:`async_hooks` and :attr:`async_methods`, which only the async driver
+    reads. Adapters are de-duplicated by identity.
     """
 
     def __init__(self, *adapters: Any) -> None:
@@ -401,24 +469,35 @@ class LifecycleAdapterSet:
             if adapter is not None and all(adapter is not a for a in unique):
                 unique.append(adapter)
         self.adapters: tuple[Any, ...] = tuple(unique)
-        for name, base in _HOOKS.items():
-            setattr(
-                self,
-                name,
-                tuple(getattr(a, name) for a in unique if isinstance(a, base)),
+        #: ``async def`` hooks per hook point (only the async driver awaits them).
+        self.async_hooks: dict[str, tuple[Callable[..., Any], ...]] = {}
+        #: ``async def`` methods per method name.
+        self.async_methods: dict[str, Callable[..., Any]] = {}
+        implementers: dict[str, list[Any]] = {}
+        for name in dict.fromkeys([*_HOOKS, *ASYNC_HOOKS]):
+            sync, asynchronous = split_sync_async(
+                unique, name, _HOOKS.get(name), ASYNC_HOOKS.get(name)
             )
+            implementers[name] = sync
+            if name in _HOOKS:
+                setattr(self, name, tuple(_fitted(name, getattr(a, name)) for a in sync))
+            if asynchronous:
+                self.async_hooks[name] = tuple(
+                    _fitted(name, getattr(a, name)) for a in asynchronous
+                )
         for name, base in _VALIDATORS.items():
             setattr(self, name, tuple(getattr(a, name) for a in unique if isinstance(a, base)))
-        for name, base in _METHODS.items():
-            implementers = [a for a in unique if isinstance(a, base)]
-            if len(implementers) > 1:
-                names = ", ".join(type(a).__name__ for a in implementers)
-                raise InvalidLifecycleAdapter(
-                    f"Adapters {names} all implement the lifecycle method {name}; only one "
-                    "adapter may implement a method. Remove all but one of them."
-                )
-            setattr(self, name, getattr(implementers[0], name) if implementers else None)
-        owners = [h.__self__ for h in self.pre_node_execute + self.post_node_execute]
+        for name in dict.fromkeys([*_METHODS, *ASYNC_METHODS]):
+            sync, asynchronous = split_sync_async(
+                unique, name, _METHODS.get(name), ASYNC_METHODS.get(name)
+            )
+            if name in _METHODS:
+                implementer = _single(sync, name, "")
+                setattr(self, name, getattr(implementer, name) if implementer else None)
+            implementer = _single(asynchronous, name, "async ")
+            if implementer is not None:
+                self.async_methods[name] = getattr(implementer, name)
+        owners = implementers["pre_node_execute"] + implementers["post_node_execute"]
         #: The node hooks when all of them are public ``NodeExecutionHook`` adapters; the
         #: engine then calls their ``run_*_node_execution`` methods directly.
         self.public_node_hooks: tuple[Any, ...] | None = (
@@ -479,16 +558,36 @@ class LifecycleAdapterSet:
         clone.has_task_hooks = False
         return clone
 
-    def does_hook(self, name: str) -> bool:
-        """Whether any adapter implements hook ``name`` (compatibility helper)."""
-        if name not in _HOOKS:
-            raise ValueError(f"{name!r} is not a lifecycle hook; known hooks: {sorted(_HOOKS)}")
-        return bool(getattr(self, name))
+    def does_hook(self, name: str, is_async: bool | None = None) -> bool:
+        """Whether any adapter implements hook ``name``: synchronously (``is_async=False``),
+        with ``async def`` (``True``) or either way (``None``)."""
+        known = (
+            _HOOKS if is_async is False else ASYNC_HOOKS if is_async else {**_HOOKS, **ASYNC_HOOKS}
+        )
+        if name not in known:
+            raise ValueError(f"{name!r} is not a lifecycle hook; known hooks: {sorted(known)}")
+        has_sync = bool(getattr(self, name, ()))
+        has_async = bool(self.async_hooks.get(name))
+        return has_async if is_async else has_sync if is_async is False else has_sync or has_async
 
-    def does_method(self, name: str) -> bool:
-        """Whether an adapter implements method ``name`` (compatibility helper)."""
-        if name not in _METHODS:
-            raise ValueError(
-                f"{name!r} is not a lifecycle method; known methods: {sorted(_METHODS)}"
-            )
-        return getattr(self, name) is not None
+    def does_method(self, name: str, is_async: bool | None = None) -> bool:
+        """Whether an adapter implements method ``name``: synchronously, with ``async def`` or
+        either way (``is_async`` as in :meth:`does_hook`)."""
+        known = (
+            _METHODS
+            if is_async is False
+            else ASYNC_METHODS
+            if is_async
+            else {**_METHODS, **ASYNC_METHODS}
+        )
+        if name not in known:
+            raise ValueError(f"{name!r} is not a lifecycle method; known methods: {sorted(known)}")
+        has_sync = getattr(self, name, None) is not None
+        has_async = name in self.async_methods
+        return has_async if is_async else has_sync if is_async is False else has_sync or has_async
+
+    async def ainit(self) -> None:
+        """Awaits ``ainit()`` of every adapter that has one (see :class:`SupportsAsyncInit`)."""
+        for adapter in self.adapters:
+            if isinstance(adapter, SupportsAsyncInit):
+                await adapter.ainit()

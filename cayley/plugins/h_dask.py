@@ -476,10 +476,13 @@ def _is_pandas(tp: Any, name: str) -> bool:
 class DaskDataFrameResult(LegacyResultMixin):
     """Builds one Dask DataFrame from the outputs, joined column-wise on their index.
 
-    Dask Series and DataFrames are used as they are; pandas ones are converted (one
-    partition); arrays and lists become columns; scalars (and Dask scalars, computed) are
-    repeated along the index of the first indexed output. A DataFrame output ``df`` with
-    column ``c`` becomes column ``"df.c"``. Needs ``dask[dataframe]``.
+    Outputs are taken in order. Dask Series and DataFrames are used as they are; pandas ones
+    are converted (one partition); arrays, lists and tuples become columns. The first Series
+    or DataFrame sets the index: a scalar (a Dask scalar is computed) coming after it is
+    repeated along that index, one coming before it fills a single row at index 0, so the
+    outer join pads the other rows with missing values (as in Hamilton; order the outputs to
+    choose). A DataFrame output ``df`` with column ``c`` becomes column ``"df.c"``. Needs
+    ``dask[dataframe]``.
     """
 
     @staticmethod
@@ -497,39 +500,32 @@ class DaskDataFrameResult(LegacyResultMixin):
         )
         parts: list[Any] = []
         columns: list[str] = []
-        index = None
-        length = 0
-        pending_scalars: list[tuple[int, Any]] = []
+        index = None  # the pandas index of the first Series/DataFrame, once seen
         for name, value in outputs.items():
             if isinstance(value, (pd.Series, pd.DataFrame)):
                 value = dd.from_pandas(value, npartitions=1)
             if isinstance(value, (dd.Series, dd.DataFrame)):
                 if index is None:
-                    index = value.index
-                    length = len(value)
+                    index = value.index.compute()
                 parts.append(value)
                 if isinstance(value, dd.DataFrame):
                     columns.extend(f"{name}.{column}" for column in value.columns)
                 else:
                     columns.append(name)
-            elif isinstance(value, (np.ndarray, np.generic)):
+                continue
+            if isinstance(value, (np.ndarray, np.generic)):
                 parts.append(dd.from_array(np.asarray(value)))
-                columns.append(name)
             elif isinstance(value, (list, tuple)):
                 parts.append(dd.from_array(da.from_array(np.asarray(value))))
-                columns.append(name)
             else:
                 if scalar_types and isinstance(value, scalar_types):
                     value = value.compute()
-                pending_scalars.append((len(parts), value))
-                parts.append(None)
-                columns.append(name)
-        for position, scalar in pending_scalars:
-            if index is None:
-                frame = pd.DataFrame([scalar], index=[0])
-            else:
-                frame = pd.DataFrame([scalar] * length, index=index.compute())
-            parts[position] = dd.from_pandas(frame, npartitions=1)
+                if index is None:
+                    frame = pd.DataFrame([value], index=[0])
+                else:
+                    frame = pd.DataFrame([value] * len(index), index=index)
+                parts.append(dd.from_pandas(frame, npartitions=1))
+            columns.append(name)
         combined = dd.concat(parts, axis=1, join="outer")
         combined.columns = columns
         return combined

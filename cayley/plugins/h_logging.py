@@ -1,9 +1,10 @@
 """Log what a run does through the standard :mod:`logging` module.
 
-:class:`LoggingAdapter` reports the start and end of each run, of each node (with how long
-it took) and, when the run is split into several tasks (dynamic execution), of each task.
-Every message starts with where it happened: ``Graph run '<run id>' - ``,
-``Node '<name>' - ``, ``Task '<task id>' - `` or ``Task '<task id>' - Node '<name>' - ``.
+:class:`LoggingAdapter` reports the start and end of each run and node and, when the run is
+split into tasks (dynamic execution), of each task. Messages carry Hamilton's wording, so
+log searches written for Hamilton keep working; each starts with where it happened:
+``Graph run '<run id>' - ``, ``Node '<name>' - ``, ``Task '<task id>' - `` or
+``Task '<task id>' - Node '<name>' - ``.
 
 .. code-block:: python
 
@@ -14,12 +15,17 @@ Every message starts with where it happened: ``Graph run '<run id>' - ``,
     logging.basicConfig(level=logging.INFO)
     dr = driver.Builder().with_modules(my_dataflow).with_adapters(h_logging.LoggingAdapter()).build()
 
-Levels: when a run is one task, node completions are ``INFO`` and node starts ``DEBUG``; when
-it is several tasks, task completions are ``INFO`` and everything about single nodes is
-``DEBUG``. Failures are ``ERROR``; the traceback is logged once, where the error is first seen.
+Levels: nodes finishing are ``INFO`` (node starts ``DEBUG``); in a task-based run, tasks
+completing are ``INFO`` and everything about single nodes and task internals is ``DEBUG``.
+Failures are ``ERROR``, with the traceback logged once, where the error is first seen.
+
+Every record also carries structured fields (``LogRecord`` attributes) for tools that do not
+parse messages: ``run_id``, ``task_id``, ``node_name`` where they apply, ``duration`` (seconds)
+on completions, ``error`` on failures, and ``final_vars``, ``node_count``, ``inputs`` and
+``overrides`` on the start of a run.
 
 Node functions can log with the same prefixes through :func:`get_logger`, which knows which
-run, task and node the current thread is working on.
+run, task and node the current thread (or asyncio task) is working on.
 """
 
 from __future__ import annotations
@@ -41,8 +47,10 @@ from cayley.lifecycle.api import (
     TaskReturnHook,
     TaskSubmissionHook,
 )
+from cayley.lifecycle.base import BasePostNodeExecuteAsync, BasePreNodeExecute
+from cayley.node import Node
 
-__all__ = ["ContextLogger", "LoggingAdapter", "get_logger"]
+__all__ = ["AsyncLoggingAdapter", "ContextLogger", "LoggingAdapter", "get_logger"]
 
 if TYPE_CHECKING:
     _LoggerAdapterBase = logging.LoggerAdapter[logging.Logger]
@@ -111,26 +119,17 @@ def get_logger(name: str | None = None) -> ContextLogger:
     return ContextLogger(logging.getLogger(name), extra={})
 
 
-def _format_seconds(seconds: float) -> str:
-    """A duration with a readable unit: ``12.3μs``, ``4.56ms``, ``1.23s``."""
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.3g}μs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.3g}ms"
-    return f"{seconds:.3g}s"
-
-
-def _describe(error: BaseException | None) -> str:
-    """``TypeName: message`` of an error."""
-    if error is None:
-        return "unknown error"
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
 def _quoted(names: Collection[str]) -> str:
     """``'a', 'b'`` for a collection of names."""
     return ", ".join(f"'{name}'" for name in names)
+
+
+def _describe(error: BaseException | None) -> str | None:
+    """``TypeName: message`` of an error."""
+    if error is None:
+        return None
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 @dataclass
@@ -138,10 +137,7 @@ class _RunLog:
     """What the adapter remembers about one run in progress."""
 
     started: float
-    task_based: bool = False
-    node_started: dict[tuple[str | None, str], float] = field(default_factory=dict)
-    task_started: dict[str, float] = field(default_factory=dict)
-    task_submitted: dict[str, float] = field(default_factory=dict)
+    provided: frozenset[str] = frozenset()  # input and override names
     reported_errors: set[int] = field(default_factory=set)
 
 
@@ -153,7 +149,7 @@ class LoggingAdapter(
     TaskExecutionHook,
     TaskReturnHook,
 ):
-    """Logs the start and end of runs, nodes and tasks, with timings.
+    """Logs the start and end of runs, nodes and tasks, in Hamilton's words.
 
     Args:
         logger: the logger to write to, or its name; ``cayley.plugins.h_logging`` by default.
@@ -173,6 +169,8 @@ class LoggingAdapter(
         self.logger = ContextLogger(base, extra={})
         self._lock = threading.Lock()
         self._runs: dict[str, _RunLog] = {}
+        # (run id, what started, task id, node name) -> when it started
+        self._started: dict[tuple[str, str, str | None, str | None], float] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles the logger only; a copy starts with no runs in progress."""
@@ -183,16 +181,29 @@ class LoggingAdapter(
         self.logger = state["logger"]
         self._lock = threading.Lock()
         self._runs = {}
+        self._started = {}
 
     # ---- helpers --------------------------------------------------------------------------
     def _run(self, run_id: str) -> _RunLog | None:
         with self._lock:
             return self._runs.get(run_id)
 
-    def _first_report(self, run: _RunLog | None, error: BaseException | None) -> bool:
+    def _start(self, run_id: str, what: str, task_id: str | None, node: str | None) -> None:
+        with self._lock:
+            self._started[(run_id, what, task_id, node)] = time.perf_counter()
+
+    def _elapsed(
+        self, run_id: str, what: str, task_id: str | None, node: str | None
+    ) -> float | None:
+        with self._lock:
+            started = self._started.pop((run_id, what, task_id, node), None)
+        return None if started is None else time.perf_counter() - started
+
+    def _first_report(self, run_id: str, error: BaseException | None) -> bool:
         """Whether ``error`` has not been logged with its traceback in this run yet."""
         if error is None:
             return False
+        run = self._run(run_id)
         if run is None:
             return True
         with self._lock:
@@ -201,10 +212,16 @@ class LoggingAdapter(
             run.reported_errors.add(id(error))
             return True
 
-    def _task_based(self, run: _RunLog | None, task_id: str | None) -> bool:
-        """Whether the run is split into several tasks (guessed from ``task_id`` when this
-        process does not know the run)."""
-        return run.task_based if run is not None else task_id is not None
+    def _provided(self, run_id: str, task_id: str) -> bool:
+        """Whether a task only hands over an input or override (logged more quietly)."""
+        run = self._run(run_id)
+        return run is not None and task_id in run.provided
+
+    @staticmethod
+    def _fields(
+        run_id: str, task_id: str | None = None, node_name: str | None = None, **more: Any
+    ) -> dict[str, Any]:
+        return {"run_id": run_id, "task_id": task_id, "node_name": node_name, **more}
 
     # ---- GraphExecutionHook ---------------------------------------------------------------
     def run_before_graph_execution(
@@ -218,21 +235,25 @@ class LoggingAdapter(
         run_id: str,
         **future_kwargs: Any,
     ) -> None:
-        """Logs the start of the run: how many nodes, which outputs, inputs and overrides."""
+        """Logs the start of the run, then the names of its inputs and overrides."""
+        inputs, overrides = inputs or {}, overrides or {}
         with self._lock:
-            self._runs[run_id] = _RunLog(started=time.perf_counter())
+            self._runs[run_id] = _RunLog(
+                started=time.perf_counter(), provided=frozenset(inputs) | frozenset(overrides)
+            )
         _context.set(_LoggingContext(graph=run_id))
-        count = len(execution_path)
-        self.logger.info(
-            "Run started: %d node%s to compute for %s",
-            count,
-            "" if count == 1 else "s",
-            _quoted(final_vars) or "no outputs",
+        extra = self._fields(
+            run_id,
+            final_vars=list(final_vars),
+            node_count=len(execution_path),
+            inputs=list(inputs),
+            overrides=list(overrides),
         )
+        self.logger.info("Starting graph execution", extra=extra)
         if inputs:
-            self.logger.info("Inputs: %s", _quoted(inputs))
+            self.logger.info("Using inputs %s", _quoted(inputs), extra=extra)
         if overrides:
-            self.logger.info("Overrides: %s", _quoted(overrides))
+            self.logger.info("Using overrides %s", _quoted(overrides), extra=extra)
 
     def run_after_graph_execution(
         self,
@@ -244,51 +265,46 @@ class LoggingAdapter(
         run_id: str,
         **future_kwargs: Any,
     ) -> None:
-        """Logs the end of the run, with its duration; a failure is logged as ``ERROR``."""
-        with self._lock:
-            run = self._runs.pop(run_id, None)
+        """Logs the end of the run; a failure is ``ERROR`` (its traceback was logged where the
+        error was first seen, or is logged here if nothing saw it)."""
+        run = self._run(run_id)
         _context.set(_NOWHERE)
-        extra = {"override_context": _LoggingContext(graph=run_id)}
-        elapsed = "" if run is None else f" in {_format_seconds(time.perf_counter() - run.started)}"
+        duration = None if run is None else time.perf_counter() - run.started
+        extra = {
+            "override_context": _LoggingContext(graph=run_id),
+            **self._fields(run_id, duration=duration, error=_describe(error)),
+        }
         if success:
-            self.logger.info("Run finished [OK]%s", elapsed, extra=extra)
-            return
-        self.logger.error(
-            "Run failed%s: %s",
-            elapsed.replace(" in ", " after ", 1),
-            _describe(error),
-            exc_info=error if self._first_report(run, error) else None,
-            extra=extra,
-        )
+            self.logger.info("Finished graph execution [OK]", extra=extra)
+        else:
+            self.logger.error(
+                "Graph execution failed due to errors",
+                exc_info=error if self._first_report(run_id, error) else None,
+                extra=extra,
+            )
+        with self._lock:
+            self._runs.pop(run_id, None)
+            # tasks cancelled by a failure never report back: forget what they started
+            for key in [k for k in self._started if k[0] == run_id]:
+                del self._started[key]
 
     # ---- TaskGroupingHook -----------------------------------------------------------------
     def run_after_task_grouping(
         self, *, run_id: str, task_ids: list[str], **future_kwargs: Any
     ) -> None:
-        """Switches the run to task-based logging when it is split into several tasks."""
-        if len(task_ids) < 2:
-            return
-        run = self._run(run_id)
-        if run is not None:
-            run.task_based = True
+        """Announces task-based logging (the run executes as tasks)."""
         self.logger.info(
-            "Run split into %d tasks (%s); logging per task",
-            len(task_ids),
-            _quoted(task_ids),
-            extra={"override_context": _LoggingContext(graph=run_id)},
+            "Dynamic DAG detected; task-based logging is enabled",
+            extra={
+                "override_context": _LoggingContext(graph=run_id),
+                **self._fields(run_id, task_ids=list(task_ids)),
+            },
         )
 
     def run_after_task_expansion(
         self, *, run_id: str, task_id: str, parameters: dict[str, Any], **future_kwargs: Any
     ) -> None:
-        """Logs how many items a ``Parallelizable`` node produced (``DEBUG``)."""
-        count = len(parameters)
-        self.logger.debug(
-            "Produced %d item%s",
-            count,
-            "" if count == 1 else "s",
-            extra={"override_context": _LoggingContext(graph=run_id, task=task_id)},
-        )
+        """Nothing to log: the spawned tasks are logged as they are submitted."""
 
     # ---- TaskSubmissionHook ---------------------------------------------------------------
     def run_before_task_submission(
@@ -303,21 +319,16 @@ class LoggingAdapter(
         purpose: Any,
         **future_kwargs: Any,
     ) -> None:
-        """Logs that a task is handed to its executor (``DEBUG``). Silent when the run is a
-        single task."""
-        run = self._run(run_id)
-        if run is not None:
-            with self._lock:
-                run.task_submitted[task_id] = time.perf_counter()
-        if not self._task_based(run, task_id):
-            return
-        extra = {"override_context": _LoggingContext(graph=run_id, task=task_id)}
+        """Logs that a task is handed to its executor (``DEBUG``)."""
+        self._start(run_id, "submission", task_id, None)
+        extra = {
+            "override_context": _LoggingContext(graph=run_id, task=task_id),
+            **self._fields(run_id, task_id, spawning_task_id=spawning_task_id),
+        }
         if spawning_task_id:
-            self.logger.debug(
-                "Submitted to the executor (spawned by '%s')", spawning_task_id, extra=extra
-            )
+            self.logger.debug("Spawning task and submitting to executor", extra=extra)
         else:
-            self.logger.debug("Submitted to the executor", extra=extra)
+            self.logger.debug("Initializing new task and submitting to executor", extra=extra)
 
     # ---- TaskExecutionHook ----------------------------------------------------------------
     def run_before_task_execution(
@@ -332,16 +343,17 @@ class LoggingAdapter(
         purpose: Any,
         **future_kwargs: Any,
     ) -> None:
-        """Logs the start of a task and its nodes (``DEBUG``); runs where the task runs.
-        Silent when the run is a single task."""
-        run = self._run(run_id)
-        if run is not None:
-            with self._lock:
-                run.task_started[task_id] = time.perf_counter()
+        """Logs the start of a task and its nodes (``DEBUG``); runs where the task runs."""
+        self._start(run_id, "task", task_id, None)
         _context.set(_LoggingContext(graph=run_id, task=task_id))
-        if not self._task_based(run, task_id):
+        if self._provided(run_id, task_id):
             return
-        self.logger.debug("Started, computing %s", _quoted([n.name for n in nodes]))
+        names = [n.name for n in nodes]
+        extra = self._fields(run_id, task_id, nodes=names)
+        if names == [task_id]:
+            self.logger.debug("Starting execution", extra=extra)
+        else:
+            self.logger.debug("Starting execution of nodes %s", _quoted(names), extra=extra)
 
     def run_after_task_execution(
         self,
@@ -356,28 +368,19 @@ class LoggingAdapter(
         purpose: Any,
         **future_kwargs: Any,
     ) -> None:
-        """Logs the end of a task with its duration (``DEBUG``, ``ERROR`` on failure); runs
-        where the task runs. Silent when the run is a single task."""
-        run = self._run(run_id)
-        started = None
-        if run is not None:
-            with self._lock:
-                started = run.task_started.pop(task_id, None)
+        """Logs the end of a task (``DEBUG``, ``ERROR`` on failure); runs where the task runs."""
+        duration = self._elapsed(run_id, "task", task_id, None)
         _context.set(_LoggingContext(graph=run_id))
-        extra = {"override_context": _LoggingContext(graph=run_id, task=task_id)}
-        if not self._task_based(run, task_id):
+        if self._provided(run_id, task_id):
             return
-        elapsed = "" if started is None else _format_seconds(time.perf_counter() - started)
+        extra = {
+            "override_context": _LoggingContext(graph=run_id, task=task_id),
+            **self._fields(run_id, task_id, duration=duration, error=_describe(error)),
+        }
         if success:
-            self.logger.debug("Finished [OK]%s", elapsed and f" in {elapsed}", extra=extra)
-            return
-        self.logger.error(
-            "Failed%s: %s",
-            elapsed and f" after {elapsed}",
-            _describe(error),
-            exc_info=error if self._first_report(run, error) else None,
-            extra=extra,
-        )
+            self.logger.debug("Finished execution [OK]", extra=extra)
+        else:
+            self.logger.error("Execution failed due to errors", extra=extra)
 
     # ---- TaskReturnHook -------------------------------------------------------------------
     def run_after_task_return(
@@ -393,29 +396,19 @@ class LoggingAdapter(
         purpose: Any,
         **future_kwargs: Any,
     ) -> None:
-        """Logs a task's result arriving back on the driver (``INFO``), with the time since
-        its submission. A failure is logged here (``ERROR``) only if no other message of this
-        process reported it. Silent when the run is a single task."""
-        run = self._run(run_id)
-        submitted = None
-        if run is not None:
-            with self._lock:
-                submitted = run.task_submitted.pop(task_id, None)
-        extra = {"override_context": _LoggingContext(graph=run_id, task=task_id)}
-        if not self._task_based(run, task_id):
-            return
-        elapsed = "" if submitted is None else _format_seconds(time.perf_counter() - submitted)
+        """Logs a task's result arriving back on the driver (``INFO``); a failure is logged
+        here (``ERROR``) only if no other message of this process reported it."""
+        duration = self._elapsed(run_id, "submission", task_id, None)
+        _context.set(_LoggingContext(graph=run_id))
+        extra = {
+            "override_context": _LoggingContext(graph=run_id, task=task_id),
+            **self._fields(run_id, task_id, duration=duration, error=_describe(error)),
+        }
         if success:
-            self.logger.info("Completed [OK]%s", elapsed and f" in {elapsed}", extra=extra)
-            return
-        if self._first_report(run, error):
-            self.logger.error(
-                "Failed%s: %s",
-                elapsed and f" after {elapsed}",
-                _describe(error),
-                exc_info=error,
-                extra=extra,
-            )
+            log = self.logger.debug if self._provided(run_id, task_id) else self.logger.info
+            log("Task completed [OK]", extra=extra)
+        elif self._first_report(run_id, error):
+            self.logger.error("Task completion failed due to errors", exc_info=error, extra=extra)
 
     # ---- NodeExecutionHook ----------------------------------------------------------------
     def run_before_node_execution(
@@ -431,17 +424,15 @@ class LoggingAdapter(
         **future_kwargs: Any,
     ) -> None:
         """Logs the start of a node and the names of its inputs (``DEBUG``)."""
-        run = self._run(run_id)
-        if run is not None:
-            with self._lock:
-                run.node_started[(task_id, node_name)] = time.perf_counter()
-        context = _LoggingContext(graph=run_id, task=task_id, node=node_name)
-        _context.set(context)
-        extra = {"override_context": context, "node_context": True}
+        self._start(run_id, "node", task_id, node_name)
+        _context.set(_LoggingContext(graph=run_id, task=task_id, node=node_name))
+        extra = self._fields(run_id, task_id, node_name)
         if node_kwargs:
-            self.logger.debug("Started with inputs %s", _quoted(node_kwargs), extra=extra)
+            self.logger.debug(
+                "Starting execution with dependencies %s", _quoted(node_kwargs), extra=extra
+            )
         else:
-            self.logger.debug("Started without inputs", extra=extra)
+            self.logger.debug("Starting execution without dependencies", extra=extra)
 
     def run_after_node_execution(
         self,
@@ -457,26 +448,87 @@ class LoggingAdapter(
         run_id: str,
         **future_kwargs: Any,
     ) -> None:
-        """Logs the end of a node with its duration; a failure is ``ERROR`` with traceback."""
-        run = self._run(run_id)
-        started = None
-        if run is not None:
-            with self._lock:
-                started = run.node_started.pop((task_id, node_name), None)
+        """Logs the end of a node (``INFO``; ``DEBUG`` inside tasks); a failure is ``ERROR``
+        with the traceback."""
+        duration = self._elapsed(run_id, "node", task_id, node_name)
         _context.set(_LoggingContext(graph=run_id, task=task_id))
         extra = {
             "override_context": _LoggingContext(graph=run_id, task=task_id, node=node_name),
             "node_context": True,
+            **self._fields(run_id, task_id, node_name, duration=duration, error=_describe(error)),
         }
-        elapsed = "" if started is None else _format_seconds(time.perf_counter() - started)
         if success:
-            log = self.logger.debug if self._task_based(run, task_id) else self.logger.info
-            log("Finished [OK]%s", elapsed and f" in {elapsed}", extra=extra)
-            return
-        self.logger.error(
-            "Failed%s: %s",
-            elapsed and f" after {elapsed}",
-            _describe(error),
-            exc_info=error if self._first_report(run, error) else None,
-            extra=extra,
+            log = self.logger.debug if task_id else self.logger.info
+            log("Finished execution [OK]", extra=extra)
+        else:
+            self.logger.error(
+                "Encountered error",
+                exc_info=error if self._first_report(run_id, error) else None,
+                extra=extra,
+            )
+
+
+class AsyncLoggingAdapter(GraphExecutionHook, BasePreNodeExecute, BasePostNodeExecuteAsync):
+    """:class:`LoggingAdapter` for the async driver (runs and nodes; it runs no tasks).
+
+    A node is logged (``DEBUG``) as ``Submitting async node ...`` when its inputs are ready,
+    and its completion like :class:`LoggingAdapter` does.
+
+    Args:
+        logger: the logger to write to, or its name; ``cayley.plugins.h_logging`` by default.
+    """
+
+    def __init__(self, logger: str | logging.Logger | None = None) -> None:
+        self._impl = LoggingAdapter(logger)
+
+    @property
+    def logger(self) -> ContextLogger:
+        """The context logger messages go to."""
+        return self._impl.logger
+
+    def run_before_graph_execution(self, **kwargs: Any) -> None:
+        """Logs the start of the run (see :meth:`LoggingAdapter.run_before_graph_execution`)."""
+        self._impl.run_before_graph_execution(**kwargs)
+
+    def run_after_graph_execution(self, **kwargs: Any) -> None:
+        """Logs the end of the run (see :meth:`LoggingAdapter.run_after_graph_execution`)."""
+        self._impl.run_after_graph_execution(**kwargs)
+
+    def pre_node_execute(
+        self, *, run_id: str, node_: Node, kwargs: dict[str, Any], task_id: str | None = None
+    ) -> None:
+        """Logs that a node is about to run, with the names of its inputs (``DEBUG``)."""
+        impl = self._impl
+        impl._start(run_id, "node", task_id, node_.name)
+        _context.set(_LoggingContext(graph=run_id, task=task_id, node=node_.name))
+        extra = impl._fields(run_id, task_id, node_.name)
+        if kwargs:
+            impl.logger.debug(
+                "Submitting async node with dependencies %s", _quoted(kwargs), extra=extra
+            )
+        else:
+            impl.logger.debug("Submitting async node without dependencies", extra=extra)
+
+    async def post_node_execute(
+        self,
+        *,
+        run_id: str,
+        node_: Node,
+        kwargs: dict[str, Any],
+        success: bool,
+        error: Exception | None,
+        result: Any,
+        task_id: str | None = None,
+    ) -> None:
+        """Logs the end of a node, as :meth:`LoggingAdapter.run_after_node_execution`."""
+        self._impl.run_after_node_execution(
+            node_name=node_.name,
+            node_tags=node_.tags,
+            node_kwargs=kwargs,
+            node_return_type=node_.type,
+            result=result,
+            error=error,
+            success=success,
+            task_id=task_id,
+            run_id=run_id,
         )

@@ -35,6 +35,7 @@ Things to know:
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -192,7 +193,10 @@ class FutureAdapter(NodeExecutionMethod, ResultBuilder, GraphExecutionHook):
         if task_id is not None or is_expand or is_collect:
             kwargs = {name: _resolve_collected(value) for name, value in node_kwargs.items()}
             return node_callable(**kwargs)
-        return self._current_pool().submit(_run_node, node_name, node_callable, node_kwargs)
+        # The node runs in the caller's context (context variables set by hooks included).
+        return self._current_pool().submit(
+            contextvars.copy_context().run, _run_node, node_name, node_callable, node_kwargs
+        )
 
     # ---- ResultBuilder --------------------------------------------------------------------
     def build_result(self, **outputs: Any) -> Any:

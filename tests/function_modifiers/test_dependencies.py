@@ -31,9 +31,10 @@ def test_value_and_source() -> None:
     assert source("a").get_dependency_type() is ParametrizedDependencySource.UPSTREAM
 
 
-def test_source_needs_a_name() -> None:
+def test_source_needs_a_name_when_validated() -> None:
+    spec = source(3)  # accepted when written, as in Hamilton
     with pytest.raises(InvalidDecoratorException, match=r"source\(\) takes the name of a node"):
-        source(3)
+        dependencies.check_source_names([group(value(1), spec)])
 
 
 def test_configuration() -> None:

@@ -237,9 +237,10 @@ def test_check_output_misuse() -> None:
     ):
         base.resolve_nodes(wrong_type, {})
 
-    with pytest.raises(InvalidDecoratorException, match="cannot be stacked with @check_output"):
+    @check_output(range=(0, 1))  # accepted when decorated; rejected when nodes are made
+    @check_output(allow_none=False)
+    def twice(x: int) -> int:
+        return x
 
-        @check_output(range=(0, 1))
-        @check_output(allow_none=False)
-        def twice(x: int) -> int:
-            return x
+    with pytest.raises(InvalidDecoratorException, match="cannot be stacked with @check_output"):
+        base.resolve_nodes(twice, {})
