@@ -165,7 +165,6 @@ def _run_plain(steps: Sequence[tuple[Any, ...]], values: dict[str, Any], label: 
 
 def _run_public_hooks(
     steps: Sequence[tuple[Any, ...]],
-    retries: dict[str, RetryingCall],
     values: dict[str, Any],
     hooks: tuple[Any, ...],
     run_id: str,
@@ -179,13 +178,6 @@ def _run_public_hooks(
         kwargs = {}
         for param, source in args:
             kwargs[param] = values[source]
-        if retries and name in retries:
-            values[name] = _public_retried(
-                retries[name], node, kwargs, hooks, run_id, task_id, label
-            )
-            for key in drop:
-                del values[key]
-            continue
         tags = node._tags
         return_type = node._type
         for hook in before:
@@ -256,7 +248,7 @@ def _public_retried(
 
     def attempt(**arguments: Any) -> Any:
         scratch = dict(arguments)
-        _run_public_hooks(step, {}, scratch, hooks, run_id, task_id, label)
+        _run_public_hooks(step, scratch, hooks, run_id, task_id, label)
         return scratch[name]
 
     return retry.policy.run(attempt, kwargs)
@@ -347,7 +339,20 @@ def _run_hooked(
     method = adapters.do_node_execute
     if method is None and remote is None and adapters.public_node_hooks:
         hooks = adapters.public_node_hooks
-        _run_public_hooks(steps, retries, values, hooks, run_id, task_id, label)
+        if not retries:
+            _run_public_hooks(steps, values, hooks, run_id, task_id, label)
+            return
+        for step in steps:  # a template with @retry nodes: those go step by step
+            name, _, args, drop, node = step
+            if name not in retries:
+                _run_public_hooks((step,), values, hooks, run_id, task_id, label)
+                continue
+            kwargs = {param: values[source] for param, source in args}
+            values[name] = _public_retried(
+                retries[name], node, kwargs, hooks, run_id, task_id, label
+            )
+            for key in drop:
+                del values[key]
         return
     for name, fn, args, drop, node in steps:
         kwargs = {}
