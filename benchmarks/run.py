@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator
 
 import harness
+from cli_rows import bench_cli, bench_otel_fanout, bench_otel_noop, bench_otel_sdk
 from core_rows import (
     bench_build,
     bench_chain,
@@ -77,6 +78,10 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("51", "run tracker on a dynamic chain", bench_tracking_dynamic_chain),
     ("52", "run tracker on fan-outs", bench_tracking_fanout),
     ("54", "run store growth", bench_tracking_store_size),
+    ("40", "OpenTelemetry tracer, no-op provider", bench_otel_noop),
+    ("41", "OpenTelemetry tracer, SDK provider", bench_otel_sdk),
+    ("42", "OpenTelemetry tracer on a fan-out", bench_otel_fanout),
+    ("43", "cayley run from the command line", bench_cli),
 ]
 
 
