@@ -43,6 +43,7 @@ from dynamic_rows import (
     bench_scheduler_cpu,
 )
 from engines import ensure_cayley_importable, hamilton_available
+from frames_rows import bench_check_output, bench_partitions, bench_with_columns
 from io_rows import (
     bench_json_overhead,
     bench_load_csv,
@@ -86,6 +87,9 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("41", "OpenTelemetry tracer, SDK provider", bench_otel_sdk),
     ("42", "OpenTelemetry tracer on a fan-out", bench_otel_fanout),
     ("43", "cayley run from the command line", bench_cli),
+    ("60", "with_columns on a pandas DataFrame", bench_with_columns),
+    ("62", "partitioned parquet fan-out", bench_partitions),
+    ("64", "check_output with a pandera schema", bench_check_output),
 ]
 
 

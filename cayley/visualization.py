@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cayley import htypes
+from cayley.function_modifiers.with_columns import GROUP_TAG as _COLUMNS_GROUP_TAG
 from cayley.graph_types import HamiltonNode
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ _MARK_STYLES: dict[str, dict[str, str]] = {
     PATH: {"color": _PATH_COLOR},
 }
 _BLOCK_STYLE = {"style": "rounded,dashed", "color": _EXPAND_COLOR, "fontname": _FONT}
+_COLUMNS_GROUP_STYLE = {"style": "rounded,dotted", "color": "#5f97ab", "fontname": _FONT}
 #: Legend entries, in the order they are listed.
 _LEGEND_ORDER = (
     CONFIG,
@@ -387,9 +389,21 @@ class _Containers:
         self._gv = gv
         self._graph = graph
         self._by_scope: dict[Scope, graphviz.Digraph] = {(): root}
+        self._groups: dict[tuple[Scope, str], graphviz.Digraph] = {}
 
-    def get(self, scope: Scope) -> graphviz.Digraph:
-        """The container of nodes running under ``scope`` (its enclosing ones are made too)."""
+    def get(self, scope: Scope, group: str | None = None) -> graphviz.Digraph:
+        """The container of nodes running under ``scope`` (its enclosing ones are made too),
+        or of the ``with_columns`` group ``group`` inside it."""
+        if group is not None:
+            found = self._groups.get((scope, group))
+            if found is None:
+                found = self._gv.Digraph(
+                    name=f"cluster_with_columns_{len(self._groups)}",
+                    graph_attr={"label": f"with_columns: {group}", **_COLUMNS_GROUP_STYLE},
+                )
+                self._groups[(scope, group)] = found
+            self.get(scope)
+            return found
         for depth in range(1, len(scope) + 1):
             prefix = scope[:depth]
             if prefix not in self._by_scope:
@@ -410,6 +424,8 @@ class _Containers:
 
     def close(self) -> None:
         """Nests every cluster in its parent, innermost first (graphviz copies on nesting)."""
+        for (scope, _), cluster in self._groups.items():
+            self._by_scope[scope].subgraph(cluster)
         for scope in sorted(self._by_scope, key=len, reverse=True):
             if scope:
                 self._by_scope[scope[:-1]].subgraph(self._by_scope[scope])
@@ -497,7 +513,8 @@ def build_digraph(
     layout = _layout(graph, names, marks, options)
     containers = _Containers(gv, graph, dot)
     for name in layout.own:
-        canvas.draw_node(name, containers.get(graph.scopes[name]))
+        group = graph.nodes[name].tags.get(_COLUMNS_GROUP_TAG)
+        canvas.draw_node(name, containers.get(graph.scopes[name], group))
     if containers.has_blocks:
         legend.add(BLOCK)
     containers.close()

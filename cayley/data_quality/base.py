@@ -30,7 +30,16 @@ logger = logging.getLogger(__name__)
 
 
 class DataValidationError(Exception):
-    """One or more ``fail``-level validators did not pass."""
+    """One or more ``fail``-level validators did not pass.
+
+    ``args[0]`` is the list of failure messages (as in Hamilton); the string form shows them
+    one per line.
+    """
+
+    def __str__(self) -> str:
+        if len(self.args) == 1 and isinstance(self.args[0], list):
+            return "\n".join(str(message) for message in self.args[0])
+        return super().__str__()
 
 
 class DataValidationLevel(enum.Enum):

@@ -7,6 +7,7 @@ be a ``pd.Series`` once pandas is loaded, and a value can only be one if it is.
 
 from __future__ import annotations
 
+import importlib
 import numbers
 import sys
 import types
@@ -18,6 +19,7 @@ from cayley.data_quality import base
 
 __all__ = [
     "AVAILABLE_DEFAULT_VALIDATORS",
+    "OPTIONAL_VALIDATOR_MODULES",
     "AllowNaNsValidatorPandasSeries",
     "AllowNoneValidator",
     "DataInRangeValidatorPandasSeries",
@@ -31,6 +33,9 @@ __all__ = [
     "MeanInRangeValidatorPandasSeries",
     "StrContainsValidator",
     "StrDoesNotContainValidator",
+    "load_optional_validators",
+    "plain_type",
+    "register_validators",
     "resolve_default_validators",
 ]
 
@@ -38,6 +43,16 @@ __all__ = [
 def _plain(datatype: Any) -> Any:
     while typing.get_origin(datatype) is Annotated:
         datatype = typing.get_args(datatype)[0]
+    return datatype
+
+
+def plain_type(datatype: Any) -> Any:
+    """``datatype`` without ``Annotated``, and a generic class (``DataFrame[Model]``) as its
+    class; other generic aliases (``list[int]``) are returned unchanged."""
+    datatype = _plain(datatype)
+    origin = typing.get_origin(datatype)
+    if isinstance(origin, type) and not isinstance(datatype, types.GenericAlias):
+        return origin
     return datatype
 
 
@@ -486,6 +501,31 @@ AVAILABLE_DEFAULT_VALIDATORS: list[type[base.BaseDefaultValidator]] = [
 ]
 
 
+#: Validator keywords served by optional libraries: keyword -> module registering them.
+OPTIONAL_VALIDATOR_MODULES: dict[str, str] = {
+    "schema": "cayley.data_quality.pandera_validators",
+    "model": "cayley.data_quality.pydantic_validators",
+}
+
+
+def register_validators(validators: Iterable[type[base.BaseDefaultValidator]]) -> None:
+    """Makes ``validators`` available to ``@check_output`` keywords (once each)."""
+    for validator in validators:
+        if validator not in AVAILABLE_DEFAULT_VALIDATORS:
+            AVAILABLE_DEFAULT_VALIDATORS.append(validator)
+
+
+def load_optional_validators(keywords: Iterable[str]) -> None:
+    """Imports the modules registering the validators of ``keywords`` that need one.
+
+    Raises ``ImportError`` naming the extra to install when its library is missing.
+    """
+    for keyword in keywords:
+        module = OPTIONAL_VALIDATOR_MODULES.get(keyword)
+        if module is not None and module not in sys.modules:
+            importlib.import_module(module)
+
+
 def resolve_default_validators(
     output_type: type,
     importance: str,
@@ -496,6 +536,8 @@ def resolve_default_validators(
 
     Raises ``ValueError`` for a keyword no validator handles for that type.
     """
+    if available_validators is None:
+        load_optional_validators(default_validator_kwargs)
     candidates = (
         AVAILABLE_DEFAULT_VALIDATORS if available_validators is None else available_validators
     )

@@ -11,8 +11,10 @@ the scheduler needs to know about it as plain attributes, read, never probed:
   handles left where they were computed;
 - ``chunk_target_seconds``: how long one task should run when cheap items are batched.
 
-A synchronous executor returns a future that is already done; the scheduler then handles the
-result at once, so running in the caller's thread costs no more than a function call.
+A synchronous executor returns a future that is already done (a :class:`FinishedFuture`,
+which has the protocol of :class:`concurrent.futures.Future` without its lock); the
+scheduler then handles the result at once, so running in the caller's thread costs no
+more than a function call.
 
 The names Hamilton users call or subclass keep working: ``submit_task`` returns a
 :class:`TaskFuture`, ``can_submit_task`` may hold work back, and an executor written against
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from cayley.execution.runner import Task
 
 __all__ = [
+    "FinishedFuture",
     "SerializationError",
     "TaskExecutor",
     "TaskFuture",
@@ -56,6 +59,55 @@ class TaskState(enum.Enum):
 
 class SerializationError(TypeError):
     """A task, or its result, could not be sent to or from another process."""
+
+
+class FinishedFuture:
+    """A future that is done when it is made: what a synchronous ``submit`` returns.
+
+    It has the protocol of :class:`concurrent.futures.Future` (``done``, ``result``,
+    ``exception``, ``add_done_callback``...) without its condition variable, which nothing
+    could ever wait on.
+    """
+
+    __slots__ = ("_value", "_error")
+
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+        self._value = value
+        self._error = error
+
+    def done(self) -> bool:
+        """Always True."""
+        return True
+
+    def running(self) -> bool:
+        """Always False: the task ran already."""
+        return False
+
+    def cancelled(self) -> bool:
+        """Always False."""
+        return False
+
+    def cancel(self) -> bool:
+        """Too late to cancel: False."""
+        return False
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The task's rows; raises the task's exception if it failed."""
+        error = self._error
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error  # no cycle through the traceback, as in Future
+        return self._value
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The task's exception, or None."""
+        return self._error
+
+    def add_done_callback(self, fn: Any) -> None:
+        """Calls ``fn(self)`` at once."""
+        fn(self)
 
 
 def completed_future(
@@ -126,8 +178,8 @@ class TaskExecutor(abc.ABC):  # noqa: B024 - subclasses declare abstract methods
         """Called when a run fails or is interrupted: drop pending work, stop at once."""
         self.finalize()
 
-    def submit(self, task: Task) -> concurrent.futures.Future:
-        """Starts ``task``; returns the future of its rows.
+    def submit(self, task: Task) -> concurrent.futures.Future | FinishedFuture:
+        """Starts ``task``; returns the future of its rows (finished if it ran already).
 
         The default runs :meth:`submit_task`, for executors written against Hamilton's
         interface.
@@ -140,7 +192,7 @@ class TaskExecutor(abc.ABC):  # noqa: B024 - subclasses declare abstract methods
         handle = self.submit_task(task)
         if isinstance(handle, TaskFuture):
             return handle.future
-        if isinstance(handle, concurrent.futures.Future):
+        if isinstance(handle, (concurrent.futures.Future, FinishedFuture)):
             return handle
         raise TypeError(
             f"{type(self).__name__}.submit_task returned {type(handle).__name__}; return a "

@@ -15,6 +15,7 @@ import concurrent.futures
 from typing import Any
 
 from cayley.execution.contract import (
+    FinishedFuture,
     SerializationError,
     TaskExecutor,
     TaskFuture,
@@ -27,6 +28,7 @@ from cayley.execution.runner import Task, execute_task
 
 __all__ = [
     "ByValueModules",
+    "FinishedFuture",
     "DefaultExecutionManager",
     "ExecutionManager",
     "MultiProcessingExecutor",
@@ -54,16 +56,12 @@ class SynchronousLocalTaskExecutor(TaskExecutor):
     capacity = 1
     chunk_target_seconds = 0.01
 
-    def submit(self, task: Task) -> concurrent.futures.Future:
+    def submit(self, task: Task) -> FinishedFuture:
         """Runs the task now; returns its finished future (errors included)."""
-        future: concurrent.futures.Future = concurrent.futures.Future()
         try:
-            rows = execute_task(task)
+            return FinishedFuture(execute_task(task))
         except Exception as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(rows)
-        return future
+            return FinishedFuture(error=exc)
 
 
 class PoolExecutor(TaskExecutor, abc.ABC):

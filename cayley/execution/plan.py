@@ -9,6 +9,8 @@ always moves to a later phase, so templates can never wait on each other in a cy
 Everything that does not depend on input values is resolved here: the ordered steps of
 each template, where each of its inputs comes from, what it must hand back, and which
 templates and fan-ins it waits for.
+
+The compiled plan's classes live in :mod:`cayley.execution.plan_model`.
 """
 
 from __future__ import annotations
@@ -21,11 +23,26 @@ from typing import Any, NamedTuple
 
 from cayley import htypes
 from cayley.execution.grouping import GroupingStrategy, NodeGroupPurpose
+from cayley.execution.plan_model import (
+    COLLECTED,
+    ENV,
+    AncestorDep,
+    BarrierDep,
+    ExecutionPlan,
+    Export,
+    GroupPlan,
+    Scope,
+    ScopePlan,
+    TaskInput,
+    plain,
+)
 from cayley.execution.runner import Step, TaskTemplate
 from cayley.graph import FunctionGraph
 from cayley.node import DependencyType, Node
 
 __all__ = [
+    "COLLECTED",
+    "ENV",
     "AncestorDep",
     "BarrierDep",
     "ExecutionPlan",
@@ -36,12 +53,6 @@ __all__ = [
     "TaskInput",
     "compile_plan",
 ]
-
-Scope = tuple[str, ...]
-
-#: Where a task input comes from.
-ENV = 0  # the environment of the instance at a given depth (an ancestor or the instance itself)
-COLLECTED = 1  # the per-item values gathered by an expansion of the instance
 
 
 class _Arg(NamedTuple):
@@ -61,37 +72,6 @@ class _GroupKey(NamedTuple):
     phase: int
 
 
-class TaskInput(NamedTuple):
-    """A value a template reads from outside itself."""
-
-    name: str
-    kind: int  # ENV or COLLECTED
-    #: For ENV, the depth of the instance whose environment holds it (0: the root); for
-    #: COLLECTED, the expander whose items gathered it.
-    source: Any
-
-
-class Export(NamedTuple):
-    """A value a template hands back: its position in the task's rows, and its name."""
-
-    position: int
-    name: str
-
-
-class AncestorDep(NamedTuple):
-    """A template of an enclosing instance: its depth and its index within that scope."""
-
-    depth: int
-    local: int
-
-
-class BarrierDep(NamedTuple):
-    """A fan-in: every item of ``expander`` ran child template ``local`` (-1: pulled)."""
-
-    expander: str
-    local: int
-
-
 class MissingInputsError(ValueError):
     """Inputs the requested outputs need were not provided."""
 
@@ -102,78 +82,6 @@ def _identity(value: Any) -> Any:
 
 def _gather(values: list[Any]) -> list[Any]:
     return values
-
-
-@dataclass(eq=False)
-class GroupPlan:
-    """A task template plus how the scheduler feeds it and routes its results."""
-
-    index: int
-    local_index: int
-    scope: Scope
-    template: TaskTemplate
-    inputs: tuple[TaskInput, ...]
-    env_exports: tuple[Export, ...]  # kept in the instance's environment
-    collect_exports: tuple[Export, ...]  # gathered into the parent's lists
-    expander_exports: tuple[Export, ...]  # items of a fan-out
-    local_deps: tuple[int, ...] = ()
-    ancestor_deps: tuple[AncestorDep, ...] = ()
-    barrier_deps: tuple[BarrierDep, ...] = ()
-    local_dependents: list[int] = field(default_factory=list)
-    depth: int = 0  # how many fan-outs this template runs under
-    light: bool = False  # the only template of a light scope (see ScopePlan.light)
-
-    def __post_init__(self) -> None:
-        self.depth = len(self.scope)
-
-    @property
-    def base_id(self) -> str:
-        """The template's id; task ids are built from it."""
-        return self.template.base_id
-
-    @property
-    def static_wait_count(self) -> int:
-        """Dependencies resolved inside the instance itself (local templates and fan-ins)."""
-        return len(self.local_deps) + len(self.barrier_deps)
-
-
-@dataclass(eq=False)
-class ScopePlan:
-    """The templates that run once per instance of a scope (the root, or an item)."""
-
-    scope: Scope
-    groups: list[GroupPlan] = field(default_factory=list)
-    collected_names: tuple[str, ...] = ()  # values gathered into the parent's lists
-    collects_items: bool = False  # the parent gathers the items themselves
-    constant_names: tuple[str, ...] = ()  # gathered names that are overrides: same per item
-    barrier_dependents: dict[int, list[int]] = field(default_factory=dict)
-    pull_prereqs: tuple[AncestorDep, ...] = ()
-    children: dict[str, ScopePlan] = field(default_factory=dict)
-    depth: int = 0  # number of enclosing fan-outs
-    initial_waits: list[int] = field(default_factory=list)  # per template, before ancestors
-    #: One template that needs nothing but the item and values known when items are pulled,
-    #: and hands back only gathered values: its items skip per-instance bookkeeping.
-    light: bool = False
-
-    def __post_init__(self) -> None:
-        self.depth = len(self.scope)
-
-
-@dataclass(eq=False)
-class ExecutionPlan:
-    """Everything needed to run one kind of request."""
-
-    root: ScopePlan
-    groups: list[GroupPlan]
-    outputs: dict[str, str]  # requested name -> name in the root environment
-    constants: tuple[str, ...]  # inputs and overrides the run reads
-    execution_path: list[str]  # graph nodes that will run, in topological order
-    scopes: dict[Scope, ScopePlan]
-
-    @property
-    def is_flat(self) -> bool:
-        """Whether the plan has no fan-out at all."""
-        return not self.root.children
 
 
 def _missing_inputs_message(graph: FunctionGraph, missing: Sequence[str], needed: set[str]) -> str:
@@ -524,10 +432,10 @@ def _build_group_plans(
             local_index=len(scope_plan.groups),
             scope=key.scope,
             template=template,
-            inputs=tuple(groups.inputs[key].values()),
-            env_exports=env_exports,
-            collect_exports=collect_exports,
-            expander_exports=expander_exports,
+            inputs=plain(groups.inputs[key].values()),
+            env_exports=plain(env_exports),
+            collect_exports=plain(collect_exports),
+            expander_exports=plain(expander_exports),
         )
         scope_plan.groups.append(plan)
         plans.append(plan)
@@ -647,8 +555,8 @@ def _wire_dependencies(
                 else:
                     ancestors.append(AncestorDep(producer.depth, producer.local_index))
         plan.local_deps = tuple(sorted(set(local)))
-        plan.ancestor_deps = tuple(sorted(set(ancestors)))
-        plan.barrier_deps = tuple(sorted(set(barriers)))
+        plan.ancestor_deps = plain(sorted(set(ancestors)))
+        plan.barrier_deps = plain(sorted(set(barriers)))
     for plan in plans:
         plan.local_dependents = sorted(set(plan.local_dependents))
     for scope_plan in scopes.values():
@@ -786,4 +694,4 @@ def _assign_pull_prereqs(scopes: dict[Scope, ScopePlan], groups: list[GroupPlan]
                 producer = by_scope_local[(g.scope[:depth], local)]
                 if producer.index not in downstream:
                     prereqs.add(AncestorDep(depth, local))
-        plan.pull_prereqs = tuple(sorted(prereqs))
+        plan.pull_prereqs = plain(sorted(prereqs))

@@ -13,10 +13,9 @@ the node's own function (a ``RetryingCall``) retries by itself.
 
 from __future__ import annotations
 
-import abc
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cayley._compat import add_note
@@ -27,13 +26,11 @@ if TYPE_CHECKING:
     from cayley.function_modifiers.retry import RetryingCall
 
 __all__ = [
-    "RemoteValue",
     "Step",
     "Task",
     "TaskLabel",
     "TaskTemplate",
     "execute_task",
-    "resolve_remote",
 ]
 
 
@@ -51,51 +48,6 @@ class Step(NamedTuple):
     drop: tuple[str, ...]  # values no longer needed once this step ran
     node: Node
     retry: RetryingCall | None = None
-
-
-class RemoteValue(abc.ABC):
-    """A result left on the engine that computed it (a Ray object, a Dask future).
-
-    Executors that keep large results on a cluster return these instead of the values;
-    the scheduler passes them along untouched to tasks of the same executor (``owner``) and
-    resolves them before they reach any other executor or the caller.
-    """
-
-    owner: Any = None
-
-    @abc.abstractmethod
-    def resolve(self) -> Any:
-        """Fetches the value."""
-
-    @classmethod
-    def resolve_many(cls, values: list[RemoteValue]) -> list[Any]:
-        """Fetches several values of this class and one owner; override to batch the calls."""
-        return [value.resolve() for value in values]
-
-
-def resolve_remote(value: Any, keep: Any = None) -> Any:
-    """``value`` with :class:`RemoteValue` objects (top level or in a list) fetched.
-
-    Values owned by ``keep`` (an executor) are left in place: that executor's tasks read
-    them where they are. The elements of a list are fetched per owner with one
-    :meth:`RemoteValue.resolve_many` call.
-    """
-    if isinstance(value, RemoteValue):
-        return value if keep is not None and value.owner is keep else value.resolve()
-    if type(value) is not list:
-        return value
-    positions: dict[tuple[int, type], list[int]] = {}
-    for index, element in enumerate(value):
-        if isinstance(element, RemoteValue) and (keep is None or element.owner is not keep):
-            positions.setdefault((id(element.owner), type(element)), []).append(index)
-    if not positions:
-        return value
-    resolved = list(value)
-    for (_, kind), indices in positions.items():
-        fetched = kind.resolve_many([value[i] for i in indices])
-        for i, fetched_value in zip(indices, fetched):
-            resolved[i] = fetched_value
-    return resolved
 
 
 def _origin(node: Node) -> str:
@@ -138,7 +90,12 @@ class TaskLabel(NamedTuple):
 
 @dataclass(eq=False)
 class TaskTemplate:
-    """What every task of one group shares: its steps and what it hands back."""
+    """What every task of one group shares: its steps and what it hands back.
+
+    ``calls`` holds the same steps as exact tuples ``(name, fn, args, drop, node)``, for the
+    loops that run them (CPython unpacks an exact tuple several times faster than a named
+    tuple); ``retries`` maps the names of ``@retry`` steps to their ``RetryingCall``.
+    """
 
     base_id: str
     steps: tuple[Step, ...]
@@ -147,6 +104,12 @@ class TaskTemplate:
     purpose: Any
     nodes: tuple[Node, ...]
     public_nodes: tuple[Any, ...] = ()
+    calls: tuple[tuple[Any, ...], ...] = field(init=False, default=())
+    retries: dict[str, RetryingCall] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.calls = tuple(tuple(step[:5]) for step in self.steps)
+        self.retries = {step.name: step.retry for step in self.steps if step.retry is not None}
 
 
 @dataclass(eq=False)
@@ -184,10 +147,10 @@ class Task:
         return execute_task(self)
 
 
-def _run_plain(steps: Sequence[Step], values: dict[str, Any], label: str | None) -> None:
+def _run_plain(steps: Sequence[tuple[Any, ...]], values: dict[str, Any], label: str | None) -> None:
     node = None
     try:
-        for name, fn, args, drop, node, _ in steps:  # noqa: B007 - node is read on failure
+        for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
             kwargs = {}
             for param, source in args:
                 kwargs[param] = values[source]
@@ -201,67 +164,53 @@ def _run_plain(steps: Sequence[Step], values: dict[str, Any], label: str | None)
 
 
 def _run_public_hooks(
-    steps: Sequence[Step],
+    steps: Sequence[tuple[Any, ...]],
     values: dict[str, Any],
     hooks: tuple[Any, ...],
     run_id: str,
     task_id: str | None,
     label: str | None,
 ) -> None:
-    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly.
-
-    A ``@retry`` node goes around the hooks and the call once per attempt.
-    """
+    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly."""
     before = tuple(h.run_before_node_execution for h in hooks)
     after = tuple(h.run_after_node_execution for h in hooks)
-    for name, fn, args, drop, node, retry in steps:
+    for name, fn, args, drop, node in steps:
         kwargs = {}
         for param, source in args:
             kwargs[param] = values[source]
         tags = node._tags
         return_type = node._type
-        failures: list[str] | None = None
-        if retry is not None:
-            fn = retry.fn
-            failures = []
-        while True:
-            for hook in before:
-                try:
-                    hook(
-                        node_name=name,
-                        node_tags=tags,
-                        node_kwargs=kwargs,
-                        node_return_type=return_type,
-                        task_id=task_id,
-                        run_id=run_id,
-                        node_input_types=node._bare_input_types,
-                    )
-                except BaseException as exc:
-                    note_adapter_error(exc, hook)
-                    raise
+        for hook in before:
             try:
-                result = fn(**kwargs)
-                break
-            except Exception as exc:
-                delay = None if failures is None else retry.policy.next_delay(exc, failures)
-                if delay is None:
-                    note_node_error(exc, node, label)
-                for hook in after:
-                    hook(
-                        node_name=name,
-                        node_tags=tags,
-                        node_kwargs=kwargs,
-                        node_return_type=return_type,
-                        result=None,
-                        error=exc,
-                        success=False,
-                        task_id=task_id,
-                        run_id=run_id,
-                    )
-                if delay is None:
-                    raise
-            if delay:
-                time.sleep(delay)
+                hook(
+                    node_name=name,
+                    node_tags=tags,
+                    node_kwargs=kwargs,
+                    node_return_type=return_type,
+                    task_id=task_id,
+                    run_id=run_id,
+                    node_input_types=node._bare_input_types,
+                )
+            except BaseException as exc:
+                note_adapter_error(exc, hook)
+                raise
+        try:
+            result = fn(**kwargs)
+        except Exception as exc:
+            note_node_error(exc, node, label)
+            for hook in after:
+                hook(
+                    node_name=name,
+                    node_tags=tags,
+                    node_kwargs=kwargs,
+                    node_return_type=return_type,
+                    result=None,
+                    error=exc,
+                    success=False,
+                    task_id=task_id,
+                    run_id=run_id,
+                )
+            raise
         for hook in after:
             try:
                 hook(
@@ -281,6 +230,28 @@ def _run_public_hooks(
         values[name] = result
         for key in drop:
             del values[key]
+
+
+def _public_retried(
+    retry: RetryingCall,
+    node: Node,
+    kwargs: dict[str, Any],
+    hooks: tuple[Any, ...],
+    run_id: str,
+    task_id: str | None,
+    label: str | None,
+) -> Any:
+    """A ``@retry`` node under ``NodeExecutionHook`` adapters: every attempt goes through
+    the hooks (the loop above, for this one step with the node's own function)."""
+    name = node.name
+    step = ((name, retry.fn, tuple((param, param) for param in kwargs), (), node),)
+
+    def attempt(**arguments: Any) -> Any:
+        scratch = dict(arguments)
+        _run_public_hooks(step, scratch, hooks, run_id, task_id, label)
+        return scratch[name]
+
+    return retry.policy.run(attempt, kwargs)
 
 
 def _node_lifecycle(
@@ -351,7 +322,8 @@ def _retried(lifecycle: Callable[..., Any], retry: RetryingCall) -> Callable[...
 
 
 def _run_hooked(
-    steps: Sequence[Step],
+    steps: Sequence[tuple[Any, ...]],
+    retries: dict[str, RetryingCall],
     values: dict[str, Any],
     adapters: LifecycleAdapterSet,
     run_id: str,
@@ -366,12 +338,27 @@ def _run_hooked(
     remote = adapters.do_remote_execute
     method = adapters.do_node_execute
     if method is None and remote is None and adapters.public_node_hooks:
-        _run_public_hooks(steps, values, adapters.public_node_hooks, run_id, task_id, label)
+        hooks = adapters.public_node_hooks
+        if not retries:
+            _run_public_hooks(steps, values, hooks, run_id, task_id, label)
+            return
+        for step in steps:  # a template with @retry nodes: those go step by step
+            name, _, args, drop, node = step
+            if name not in retries:
+                _run_public_hooks((step,), values, hooks, run_id, task_id, label)
+                continue
+            kwargs = {param: values[source] for param, source in args}
+            values[name] = _public_retried(
+                retries[name], node, kwargs, hooks, run_id, task_id, label
+            )
+            for key in drop:
+                del values[key]
         return
-    for name, fn, args, drop, node, retry in steps:
+    for name, fn, args, drop, node in steps:
         kwargs = {}
         for param, source in args:
             kwargs[param] = values[source]
+        retry = retries.get(name) if retries else None
         if retry is None or method is not None:
             # An adapter's do_node_execute calls the node's function, which retries itself.
             lifecycle = _node_lifecycle(node, fn, adapters, run_id, task_id, label)
@@ -417,7 +404,7 @@ def _materialize_expanders(
 
 def _run_items(task: Task) -> list[tuple[Any, ...]]:
     """The hot loop: every item through every step, no adapters."""
-    steps = task.template.steps
+    steps = task.template.calls
     exports = task.template.exports
     results: list[tuple[Any, ...]] = []
     append = results.append
@@ -425,7 +412,7 @@ def _run_items(task: Task) -> list[tuple[Any, ...]]:
     node = None
     try:
         for values in task.inputs:
-            for name, fn, args, drop, node, _ in steps:  # noqa: B007 - node is read on failure
+            for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
                 kwargs = {}
                 for param, source in args:
                     kwargs[param] = values[source]
@@ -447,7 +434,7 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
     """Runs ``task`` and returns the exported values of each item."""
     started = time.perf_counter()
     template = task.template
-    steps = template.steps
+    steps = template.calls
     exports = template.exports
     adapters = task.adapters
     labels = task.labels
@@ -477,7 +464,8 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
         try:
             if node_hooks:
                 assert adapters is not None
-                _run_hooked(steps, values, adapters, task.run_id, task_id, label.item)
+                retries = template.retries
+                _run_hooked(steps, retries, values, adapters, task.run_id, task_id, label.item)
             else:
                 _run_plain(steps, values, label.item)
             if task.materialize_expanders:

@@ -13,7 +13,8 @@ free slot gets work as soon as one item (or one batch, once item times are known
 the first item of a slow generator starts while the generator is still producing. Pulls
 last at most a few milliseconds of generator time, so finished tasks are collected between
 them. Ready instances of one template are batched into a single task when items are cheap,
-sized from the measured time per item and the executor's preferred task duration.
+sized from the measured time per item (kept on the plan, so later runs batch from their
+first task) and the executor's preferred task duration.
 """
 
 from __future__ import annotations
@@ -25,15 +26,18 @@ from typing import Any, NamedTuple
 from cayley._compat import add_note
 from cayley.execution.contract import TaskExecutor
 from cayley.execution.executors import ExecutionManager
-from cayley.execution.plan import ExecutionPlan, GroupPlan
-from cayley.execution.runner import Task, TaskLabel, resolve_remote
+from cayley.execution.plan_model import ExecutionPlan, GroupPlan
+from cayley.execution.remote import resolve_remote
+from cayley.execution.runner import Task, TaskLabel
 from cayley.execution.state import Expansion, RunState
 from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
 
 __all__ = ["InFlight", "run_plan"]
 
-#: Most items in one task.
+#: Most items in one task sent to another process, and in one task run in this process
+#: (no round trip to save: a bigger batch would only keep more items in memory).
 _MAX_CHUNK = 1024
+_MAX_IN_PROCESS_CHUNK = 256
 #: Longest stretch of generator time (seconds) between two looks at the tasks in flight.
 _PULL_SLICE = 0.005
 #: Queued and running items allowed before any executor asks for more.
@@ -78,7 +82,6 @@ class _Loop:
         self.inflight: dict[Any, InFlight] = {}  # future -> its task
         self.inflight_items = 0
         self.finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.item_seconds: dict[int, float] = {}  # per template: measured time per item
         self.remote_results = False  # whether an executor may return RemoteValue objects
         self.high_water = _HIGH_WATER
 
@@ -97,10 +100,11 @@ class _Loop:
         """Items per task for ``group``: about ``chunk_target_seconds`` of measured work."""
         if group.depth == 0:
             return 1
-        per_item = self.item_seconds.get(group.index)
+        per_item = group.item_seconds
         if per_item is None:
             return 1
-        return max(1, min(int(executor.chunk_target_seconds / max(per_item, 1e-7)), _MAX_CHUNK))
+        most = _MAX_IN_PROCESS_CHUNK if executor.in_process else _MAX_CHUNK
+        return max(1, min(int(executor.chunk_target_seconds / max(per_item, 1e-7)), most))
 
     def chunk_size(self, group: GroupPlan, executor: TaskExecutor, available: int) -> int:
         """Items for the next task of ``group``, out of ``available`` ready ones."""
@@ -114,24 +118,17 @@ class _Loop:
     def pull_budget(self, expansion: Expansion) -> int:
         """How many items to pull from ``expansion`` before the loop looks around again.
 
-        Stops after about :data:`_PULL_SLICE` of generator time (one item while the
-        generator's speed is unknown), and after one task's worth when the executor of the
-        items has a free slot, so that it starts at once.
+        As many as there is room for; only one task's worth when the executor of the items
+        has a free slot, so that it starts at once. (Pulls also stop after
+        :data:`_PULL_SLICE` seconds of generator time.)
         """
         state = self.state
         budget = max(1, self.high_water - state.ready_count - self.inflight_items)
-        if expansion.pulled:
-            per_item = expansion.pull_seconds / expansion.pulled
-            budget = min(budget, max(1, int(_PULL_SLICE / max(per_item, 1e-7))))
-        else:
-            budget = 1
         groups = expansion.plan.groups
         if groups:
             group = groups[0]
             executor = self.executors.get(group.index)
-            if executor is None:
-                return 1
-            if self.busy[id(executor)] < executor.capacity:
+            if executor is not None and self.busy[id(executor)] < executor.capacity:
                 budget = min(budget, self.target_chunk(group, executor))
         return budget
 
@@ -160,7 +157,8 @@ class _Loop:
         return Task(group.template, inputs, labels, self.run_id, self.node_adapters)
 
     def adapt(self, task: Task, executor: TaskExecutor) -> Task:
-        """``task`` made ready for ``executor``: values it cannot reach are fetched."""
+        """``task`` made ready for an executor in another process or one keeping values
+        remote: expanders are drained there, values it cannot reach are fetched."""
         task.materialize_expanders = not executor.in_process
         if self.remote_results:
             for values in task.inputs:
@@ -185,23 +183,26 @@ class _Loop:
                     executor = self.route(group, first)
                 if busy[id(executor)] >= executor.capacity or not executor.can_submit_task():
                     break
-                if first is not None:
+                if group.depth == 0:  # one instance: the root's
                     instances = [ready.popleft()]
-                    task = first
                 else:
-                    size = self.chunk_size(group, executor, len(ready))
-                    instances = [ready.popleft() for _ in range(min(size, len(ready)))]
-                    task = self.make_task(group, instances)
+                    size = min(self.chunk_size(group, executor, len(ready)), len(ready))
+                    instances = [ready.popleft() for _ in range(size)]
+                if first is None or len(instances) > 1:
+                    first = self.make_task(group, instances)
+                if self.remote_results or not executor.in_process:
+                    self.adapt(first, executor)
                 state.ready_count -= len(instances)
-                self.submit(InFlight(self.adapt(task, executor), group, instances, executor))
+                self.submit(first, group, instances, executor)
                 progressed = True
             if not ready:
                 state.ready_groups.discard(index)
         return progressed
 
-    def submit(self, record: InFlight) -> None:
+    def submit(
+        self, task: Task, group: GroupPlan, instances: list[Any], executor: TaskExecutor
+    ) -> None:
         """Hands a task to its executor; settles it at once if it is already done."""
-        task, group, instances, executor = record
         if self.submission_hooks:
             labels = task.labels or [TaskLabel(group.base_id)] * len(task.inputs)
             for label, inputs in zip(labels, task.inputs):
@@ -216,10 +217,10 @@ class _Loop:
                 )
         future = executor.submit(task)
         if future.done():
-            self.settle(future, record)
+            self.settle(future, task, group, instances)
             return
         self.busy[id(executor)] += 1
-        self.inflight[future] = record
+        self.inflight[future] = InFlight(task, group, instances, executor)
         self.inflight_items += len(instances)
         future.add_done_callback(self.finished.put)
 
@@ -236,28 +237,33 @@ class _Loop:
         record = self.inflight.pop(future)
         self.busy[id(record.executor)] -= 1
         self.inflight_items -= len(record.instances)
-        self.settle(future, record)
+        self.settle(future, record.task, record.group, record.instances)
 
-    def settle(self, future: Any, record: InFlight) -> None:
+    def settle(self, future: Any, task: Task, group: GroupPlan, instances: list[Any]) -> None:
         """Takes a finished task's rows (or raises its error, annotated)."""
-        task = record.task
         try:
             rows = future.result()
         except Exception as exc:
-            self.receive_reports(task)
-            self.fail(exc, record)
+            if task.reports:
+                self.receive_reports(task)
+            self.fail(exc, task, group, instances)
             raise
-        self.receive_reports(task)
+        if task.reports:
+            self.receive_reports(task)
         if task.elapsed:
-            self.item_seconds[record.group.index] = task.elapsed / len(record.instances)
-        self.finish(record, rows)
+            group.item_seconds = task.elapsed / len(instances)
+        if self.return_hooks:
+            self.report_return(task, group, rows)
+        if group.light:
+            self.state.complete_light(group, instances, rows)
+            return
+        complete = self.state.complete
+        for instance, row in zip(instances, rows):
+            complete(instance, group, row)
 
     def receive_reports(self, task: Task) -> None:
         """Hands what worker copies of the adapters collected to the driver's adapters."""
-        reports = task.reports
-        if not reports:
-            return
-        for receive, report in zip(self.adapters.receive_worker_report, reports):
+        for receive, report in zip(self.adapters.receive_worker_report, task.reports or ()):
             if report is not None:
                 try:
                     receive(report=report)
@@ -265,31 +271,22 @@ class _Loop:
                     note_adapter_error(exc, receive)
                     raise
 
-    def finish(self, record: InFlight, rows: list[tuple[Any, ...]]) -> None:
-        task, group, instances, _ = record
-        if self.return_hooks:
-            for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
-                call_hooks(
-                    self.return_hooks,
-                    run_id=self.run_id,
-                    nodes=list(_public_nodes(group)),
-                    result=dict(zip(group.template.exports, row)),
-                    success=True,
-                    error=None,
-                    purpose=group.template.purpose,
-                    **label.hook_kwargs(),
-                )
-        state = self.state
-        if group.light:
-            state.complete_light(group, instances, rows)
-            return
-        complete = state.complete
-        for instance, row in zip(instances, rows):
-            complete(instance, group, row)
+    def report_return(self, task: Task, group: GroupPlan, rows: list[tuple[Any, ...]]) -> None:
+        """Calls the task-return hooks for each item of a successful task."""
+        for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
+            call_hooks(
+                self.return_hooks,
+                run_id=self.run_id,
+                nodes=list(_public_nodes(group)),
+                result=dict(zip(group.template.exports, row)),
+                success=True,
+                error=None,
+                purpose=group.template.purpose,
+                **label.hook_kwargs(),
+            )
 
-    def fail(self, exc: BaseException, record: InFlight) -> None:
+    def fail(self, exc: BaseException, task: Task, group: GroupPlan, instances: list[Any]) -> None:
         """Names the failing item (or the batch) on ``exc``; tells the return hooks."""
-        task, group, instances, _ = record
         index = task.failed_item
         if index is not None and index < len(instances):
             path = instances[index].item_path()
@@ -344,7 +341,8 @@ class _Loop:
             if state.ready_count + self.inflight_items < self.high_water:
                 expansion = state.next_expansion()
                 if expansion is not None:
-                    state.pull(expansion, self.pull_budget(expansion))
+                    until = time.perf_counter() + _PULL_SLICE
+                    state.pull(expansion, self.pull_budget(expansion), until)
                     self.report_expansions()
                     continue
             if self.inflight:

@@ -16,13 +16,14 @@ no hooks and knows no executor.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 from cayley._compat import add_note
-from cayley.execution.plan import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
+from cayley.execution.plan_model import COLLECTED, ExecutionPlan, GroupPlan, ScopePlan
 
 __all__ = ["Expansion", "Instance", "LightItem", "RunState"]
 
@@ -137,8 +138,6 @@ class Expansion:
         "constants",
         "placeholders",
         "items",
-        "pull_seconds",
-        "pulled",
     )
 
     def __init__(
@@ -166,9 +165,6 @@ class Expansion:
         ]
         #: The items themselves, kept only when a hook wants them once all are known.
         self.items: list[Any] | None = None
-        #: Time spent in the generator, and the items it gave in that time.
-        self.pull_seconds = 0.0
-        self.pulled = 0
 
     def spawner_id(self) -> str:
         """The id of the task that produced the items (the expander's task)."""
@@ -330,21 +326,12 @@ class RunState:
                 return expansion
         return None
 
-    def pull(self, expansion: Expansion, wanted: int) -> None:
+    def pull(self, expansion: Expansion, wanted: int, until: float = math.inf) -> None:
         """Takes up to ``wanted`` items from the generator and makes them ready.
 
-        Records the time spent and the items pulled on the expansion (``pull_seconds``,
-        ``pulled``), so the loop can tell a slow generator from a fast one.
+        Stops early once :func:`time.perf_counter` passes ``until``, so a slow generator
+        does not hold the caller for long.
         """
-        started = time.perf_counter()
-        before = expansion.count
-        try:
-            self._pull(expansion, wanted)
-        finally:
-            expansion.pull_seconds += time.perf_counter() - started
-            expansion.pulled += expansion.count - before
-
-    def _pull(self, expansion: Expansion, wanted: int) -> None:
         plan = expansion.plan
         iterator = expansion.iterator
         expander = expansion.expander
@@ -365,38 +352,48 @@ class RunState:
                 else:
                     base[name] = parent.ancestor(depth).env[name]
             self.ready_groups.add(group.index)
-        for _ in range(wanted):
-            try:
-                item = next(iterator)
-            except StopIteration:
-                self.exhaust(expansion)
-                self.active.remove(expansion)
+        clock = time.perf_counter
+        pulled = 0
+        while pulled < wanted:
+            # The clock is read before each of the first items and every 16 items after:
+            # a slow generator stops after one or two items, a fast one pays nothing per item.
+            if clock() > until:
                 return
-            except Exception as exc:
-                add_note(
-                    exc,
-                    f"while producing item {expansion.count} of node {expander!r}"
-                    + (f" in {parent.item_path()}" if parent.expansion is not None else ""),
-                )
-                raise
-            index = expansion.count
-            expansion.count = index + 1
-            for values in collected_lists:
-                values.append(None)
-            for values, constant in constant_lists:
-                values.append(constant)
-            if items_list is not None:
-                items_list.append(item)
-            if hook_items is not None:
-                hook_items.append(item)
-            if light_queue is not None:
-                inputs = base.copy()
-                if reads_item:
-                    inputs[expander] = item
-                light_queue.append(LightItem(expansion, index, inputs))
-                self.ready_count += 1
-            elif plan.groups:
-                self.start_instance(Instance(parent, index, plan, {expander: item}, expansion))
+            block = 1 if pulled < 4 else min(16, wanted - pulled)
+            pulled += block
+            for _ in range(block):
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    self.exhaust(expansion)
+                    self.active.remove(expansion)
+                    return
+                except Exception as exc:
+                    add_note(
+                        exc,
+                        f"while producing item {expansion.count} of node {expander!r}"
+                        + (f" in {parent.item_path()}" if parent.expansion is not None else ""),
+                    )
+                    raise
+                index = expansion.count
+                expansion.count = index + 1
+                for values in collected_lists:
+                    values.append(None)
+                for values, constant in constant_lists:
+                    values.append(constant)
+                if items_list is not None:
+                    items_list.append(item)
+                if hook_items is not None:
+                    hook_items.append(item)
+                if light_queue is not None:
+                    inputs = base.copy()
+                    if reads_item:
+                        inputs[expander] = item
+                    light_queue.append(LightItem(expansion, index, inputs))
+                    self.ready_count += 1
+                elif plan.groups:
+                    instance = Instance(parent, index, plan, {expander: item}, expansion)
+                    self.start_instance(instance)
 
     # ---- values ---------------------------------------------------------------------------
     def inputs_of(self, instance: Instance, group: GroupPlan) -> dict[str, Any]:

@@ -321,3 +321,13 @@ class parameterized_subdag(base.NodeCreator):
     def required_config(self) -> list[str] | None:
         """The subdags' functions may read any config key."""
         return None
+
+
+def __getattr__(name: str) -> Any:
+    """``with_columns_base``, importable from here as in Hamilton (it lives in
+    :mod:`cayley.function_modifiers.with_columns`, which imports this module)."""
+    if name == "with_columns_base":
+        from cayley.function_modifiers.with_columns import with_columns_base
+
+        return with_columns_base
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

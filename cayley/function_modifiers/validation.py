@@ -162,6 +162,15 @@ class check_output_custom(BaseDataValidationDecorator):
         return self.validators
 
 
+def check_importance(importance: str, decorator: str) -> None:
+    """Raise :class:`InvalidDecoratorException` unless ``importance`` is a known level."""
+    levels = [level.value for level in dq_base.DataValidationLevel]
+    if importance not in levels:
+        raise base.InvalidDecoratorException(
+            f"@{decorator} importance must be one of {levels}, got {importance!r}."
+        )
+
+
 class check_output(BaseDataValidationDecorator):
     """Validate the output with built-in validators, one per keyword argument.
 
@@ -169,6 +178,12 @@ class check_output(BaseDataValidationDecorator):
     ``max_standard_dev``, ``mean_in_range``, ``allow_none``, ``contains``,
     ``does_not_contain``; which validator answers depends on the node's type (pandas Series
     or Python primitives). ``importance`` is ``"warn"`` (log) or ``"fail"`` (raise).
+
+    ``schema=`` takes a pandera schema (or ``DataFrameModel``) for pandas and polars
+    DataFrames and Series (node ``X_pandera_schema_validator``; needs ``cayley[pandera]``);
+    ``model=`` takes a pydantic model for model instances and dicts (node
+    ``X_pydantic_validator``; needs ``cayley[pydantic]``). Their libraries are imported
+    only when these keywords are used.
     """
 
     def __init__(
@@ -179,11 +194,7 @@ class check_output(BaseDataValidationDecorator):
         **default_validator_kwargs: Any,
     ) -> None:
         super().__init__(target=target_)
-        levels = [level.value for level in dq_base.DataValidationLevel]
-        if importance not in levels:
-            raise base.InvalidDecoratorException(
-                f"@check_output importance must be one of {levels}, got {importance!r}."
-            )
+        check_importance(importance, "check_output")
         if not default_validator_kwargs:
             raise base.InvalidDecoratorException(
                 "@check_output needs at least one validator argument, e.g. range=(0, 1)."

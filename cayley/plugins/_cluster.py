@@ -32,7 +32,8 @@ from cayley.execution.codec import (
 )
 from cayley.execution.contract import TaskExecutor
 from cayley.execution.modules import ByValueModules, modules_by_value
-from cayley.execution.runner import RemoteValue, Task, node_error_note, resolve_remote
+from cayley.execution.remote import RemoteValue, resolve_remote
+from cayley.execution.runner import Task, node_error_note
 from cayley.node import Node
 
 __all__ = [

@@ -29,6 +29,15 @@ def test_the_synchronous_executor_returns_a_finished_future():
     dr = dynamic(_flow(), Spy())
     assert dr.execute(["total"], inputs={"n": 30}) == {"total": sum(i * i for i in range(30))}
     assert calls and all(done and main for done, main in calls)
+    finished = executors.FinishedFuture([(1,)])
+    assert finished.done() and finished.result() == [(1,)] and finished.exception() is None
+    seen = []
+    finished.add_done_callback(seen.append)
+    assert seen == [finished]
+    failed = executors.FinishedFuture(error=KeyError("k"))
+    with pytest.raises(KeyError):
+        failed.result()
+    assert executors.TaskFuture(failed).get_state() == executors.TaskState.FAILED
 
 
 def test_a_synchronous_task_error_is_in_its_future_and_reaches_the_caller():
