@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cayley._compat import add_note
-from cayley.lifecycle.base import LifecycleAdapterSet, call_hooks, note_adapter_error
+from cayley.lifecycle.base import (
+    LifecycleAdapterSet,
+    PublicNodeHooks,
+    call_hooks,
+    note_adapter_error,
+)
 from cayley.node import Node
 
 if TYPE_CHECKING:
@@ -166,14 +171,13 @@ def _run_plain(steps: Sequence[tuple[Any, ...]], values: dict[str, Any], label: 
 def _run_public_hooks(
     steps: Sequence[tuple[Any, ...]],
     values: dict[str, Any],
-    hooks: tuple[Any, ...],
+    hooks: PublicNodeHooks,
     run_id: str,
     task_id: str | None,
     label: str | None,
 ) -> None:
     """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly."""
-    before = tuple(h.run_before_node_execution for h in hooks)
-    after = tuple(h.run_after_node_execution for h in hooks)
+    before, after = hooks
     for name, fn, args, drop, node in steps:
         kwargs = {}
         for param, source in args:
@@ -236,7 +240,7 @@ def _public_retried(
     retry: RetryingCall,
     node: Node,
     kwargs: dict[str, Any],
-    hooks: tuple[Any, ...],
+    hooks: PublicNodeHooks,
     run_id: str,
     task_id: str | None,
     label: str | None,

@@ -81,22 +81,19 @@ class Instance:
         return instance
 
     def prefix(self) -> str:
-        """Path-like id prefix: ``expand-outer.3.expand-inner.0.``."""
-        parts = []
-        instance: Instance | None = self
-        while instance is not None and instance.expansion is not None:
-            parts.append(f"expand-{instance.expansion.expander}.{instance.index}.")
-            instance = instance.parent
-        return "".join(reversed(parts))
+        """Path-like id prefix: ``expand-outer.3.expand-inner.0.`` (empty for the root)."""
+        expansion = self.expansion
+        if expansion is None:
+            return ""
+        return f"{expansion.outer_prefix}expand-{expansion.expander}.{self.index}."
 
     def item_path(self) -> str:
-        """Human description of the item, e.g. ``item 3 of 'urls'``."""
-        parts = []
-        instance: Instance | None = self
-        while instance is not None and instance.expansion is not None:
-            parts.append(f"item {instance.index} of {instance.expansion.expander!r}")
-            instance = instance.parent
-        return " in ".join(parts)
+        """Human description of the item, e.g. ``item 3 of 'urls'`` (empty for the root)."""
+        expansion = self.expansion
+        if expansion is None:
+            return ""
+        here = f"item {self.index} of {expansion.expander!r}"
+        return f"{here} in {expansion.outer_path}" if expansion.outer_path else here
 
 
 class LightItem:
@@ -109,17 +106,8 @@ class LightItem:
         self.index = index
         self.inputs = inputs
 
-    def prefix(self) -> str:
-        """Path-like id prefix, as :meth:`Instance.prefix`."""
-        expansion = self.expansion
-        return f"{expansion.instance.prefix()}expand-{expansion.expander}.{self.index}."
-
-    def item_path(self) -> str:
-        """Human description of the item, as :meth:`Instance.item_path`."""
-        expansion = self.expansion
-        outer = expansion.instance.item_path()
-        here = f"item {self.index} of {expansion.expander!r}"
-        return f"{here} in {outer}" if outer else here
+    prefix = Instance.prefix
+    item_path = Instance.item_path
 
 
 class Expansion:
@@ -130,6 +118,8 @@ class Expansion:
         "instance",
         "plan",
         "spawner",
+        "outer_prefix",
+        "outer_path",
         "iterator",
         "count",
         "exhausted",
@@ -148,6 +138,10 @@ class Expansion:
         self.plan = plan
         #: Base id of the template whose task produced the items.
         self.spawner = spawner
+        #: The enclosing instance's task-id prefix and item description, computed once
+        #: because every item's label starts with them.
+        self.outer_prefix = instance.prefix()
+        self.outer_path = instance.item_path()
         self.iterator: Iterator[Any] = iter(value)
         #: Items pulled so far.
         self.count = 0
@@ -168,11 +162,11 @@ class Expansion:
 
     def spawner_id(self) -> str:
         """The id of the task that produced the items (the expander's task)."""
-        return self.instance.prefix() + self.spawner
+        return self.outer_prefix + self.spawner
 
     def expansion_id(self) -> str:
         """``expand-<expander>`` under the instance's prefix: what item task ids start with."""
-        return f"{self.instance.prefix()}expand-{self.expander}"
+        return f"{self.outer_prefix}expand-{self.expander}"
 
 
 class RunState:

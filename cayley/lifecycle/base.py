@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import copy
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from cayley._compat import add_note
 from cayley.lifecycle.base_async import (
@@ -486,6 +486,14 @@ def _check_adapter(adapter: Any) -> None:
         )
 
 
+class PublicNodeHooks(NamedTuple):
+    """The bound ``run_before_node_execution`` / ``run_after_node_execution`` methods of the
+    public ``NodeExecutionHook`` adapters of a set, in adapter order."""
+
+    before: tuple[Callable[..., Any], ...]
+    after: tuple[Callable[..., Any], ...]
+
+
 class LifecycleAdapterSet:
     """The adapters of one driver, sorted per hook point.
 
@@ -532,11 +540,16 @@ class LifecycleAdapterSet:
             if implementer is not None:
                 self.async_methods[name] = getattr(implementer, name)
         owners = implementers["pre_node_execute"] + implementers["post_node_execute"]
-        #: The node hooks when all of them are public ``NodeExecutionHook`` adapters; the
-        #: engine then calls their ``run_*_node_execution`` methods directly.
-        self.public_node_hooks: tuple[Any, ...] | None = (
-            tuple(dict.fromkeys(owners))
-            if owners and all(getattr(o, "_calls_public_node_hooks", False) for o in owners)
+        public = tuple(dict.fromkeys(owners))
+        #: When every node hook belongs to a public ``NodeExecutionHook`` adapter, their
+        #: ``run_before_node_execution`` and ``run_after_node_execution`` methods, which the
+        #: engine then calls directly; None otherwise.
+        self.public_node_hooks: PublicNodeHooks | None = (
+            PublicNodeHooks(
+                tuple(o.run_before_node_execution for o in public),
+                tuple(o.run_after_node_execution for o in public),
+            )
+            if public and all(getattr(o, "_calls_public_node_hooks", False) for o in public)
             else None
         )
         #: Whether anything must run around each node call.
