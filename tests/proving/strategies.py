@@ -11,7 +11,7 @@ overrides (of block nodes and expanders too).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -60,8 +60,11 @@ class Shapes:
 FULL = Shapes()
 #: No fan-out at all.
 PLAIN = Shapes(max_depth=0)
-#: What Hamilton 1.90 runs correctly (hamilton-behaviour.md, section 6.5): one level of
-#: blocks, one Collect per function and per block, no requests or overrides inside blocks.
+#: What Hamilton 1.90 runs correctly: one level of blocks, one Collect per function and per
+#: block, no requests or overrides inside blocks, block nodes and fan-ins that read only
+#: inputs from outside their block, optional parameters naming inputs only. Outside these
+#: shapes it raises KeyError or TypeError, hangs, or (a block node reading another block's
+#: fan-in) returns wrong values.
 HAMILTON = Shapes(
     max_depth=1,
     several_collects=False,
@@ -295,8 +298,3 @@ def cases(draw: Any, shapes: Shapes = FULL) -> tuple[Flow, Request]:
     """A flow and one request of it."""
     flow = draw(flows(shapes))
     return flow, draw(requests(flow, shapes))
-
-
-def without(shapes: Shapes, **changes: Any) -> Shapes:
-    """``shapes`` with some fields changed."""
-    return replace(shapes, **changes)

@@ -2,11 +2,11 @@
 
 Generated dataflows (the reference evaluator is the third opinion) and hand-written ones
 with decorators run on both libraries; every requested value is compared. Fan-outs are
-restricted to the shapes Hamilton runs correctly (``strategies.HAMILTON``; see
-``hamilton-behaviour.md`` section 6.5): one level of blocks, one ``Collect`` per function
-and per block, block nodes and fan-ins that read only inputs from outside their block, no
-requests or overrides inside blocks, optional parameters naming inputs only. Outside those
-shapes Hamilton fails (``KeyError``, ``TypeError``), hangs, or returns wrong values.
+restricted to the shapes Hamilton runs correctly (``strategies.HAMILTON``): one level of
+blocks, one ``Collect`` per function and per block, block nodes and fan-ins that read only
+inputs from outside their block, no requests or overrides inside blocks, optional
+parameters naming inputs only. Outside those shapes Hamilton fails (``KeyError``,
+``TypeError``), hangs, or returns wrong values; cayley's own fuzzing covers them.
 """
 
 from __future__ import annotations
