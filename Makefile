@@ -28,7 +28,7 @@ lint: $(BIN)/python
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --write-results
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -148,9 +148,29 @@ def _own_cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
+def _descendant_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of every live descendant (pool workers, a local Ray or Dask cluster).
+
+    Empty without ``psutil``: the descendants then count as other processes.
+    """
+    try:
+        import psutil
+    except ImportError:
+        return {}
+    seconds = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue  # gone meanwhile
+        seconds[child.pid] = times.user + times.system
+    return seconds
+
+
 class ForeignLoad:
     """Measures the share of the machine's CPU that other processes used during a block.
 
+    This process and its descendants (worker pools, a cluster it started) are not "other".
     A benchmark of parallel speedup needs idle cores; this tells whether it had them.
     ``share`` stays ``None`` where ``/proc/stat`` is unavailable.
     """
@@ -159,10 +179,12 @@ class ForeignLoad:
         self.share: float | None = None
         self._start: tuple[int, int] | None = None
         self._own = 0.0
+        self._descendants: dict[int, float] = {}
 
     def __enter__(self) -> ForeignLoad:
         self._start = _machine_ticks()
         self._own = _own_cpu_seconds()
+        self._descendants = _descendant_cpu_seconds()
         return self
 
     def __exit__(
@@ -178,4 +200,6 @@ class ForeignLoad:
         busy = (end[0] - self._start[0]) / hz
         capacity = (end[1] - self._start[1]) / hz
         own = _own_cpu_seconds() - self._own
+        for pid, seconds in _descendant_cpu_seconds().items():
+            own += seconds - self._descendants.get(pid, 0.0)
         self.share = min(1.0, max(0.0, (busy - own) / capacity))

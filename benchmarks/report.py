@@ -19,9 +19,9 @@ FOOTNOTES = {
     "²": "Both engines run in a thread with a 512 MiB stack and a recursion limit of 200,000: "
     "Hamilton's default executor recurses once per node and fails at Python's default "
     "limit of 1,000.",
-    "³": "Quiet round: other processes used at most 5% of the machine's CPU while it ran; "
-    "louder rounds are dropped (all rounds are used if none is quiet). "
-    "Counts are quiet/attempted rounds.",
+    "³": "Quiet round: other processes used at most 5% of the machine's CPU while every "
+    "engine's pair of runs in it ran; louder rounds are dropped (all rounds are used if none "
+    "is quiet). Counts are quiet/attempted rounds.",
 }
 
 
@@ -51,6 +51,11 @@ class Settings:
     sleep_s: float
     sleep_rounds: int
     decorated_groups: int
+    cluster_items: int
+    cluster_hamilton_items: int
+    cluster_rounds: int
+    cluster_arrays: int
+    cluster_array_floats: int
 
     @classmethod
     def full(cls, hamilton: bool) -> Settings:
@@ -78,6 +83,11 @@ class Settings:
             sleep_s=1.0,
             sleep_rounds=3,
             decorated_groups=200,
+            cluster_items=10_000,
+            cluster_hamilton_items=300,
+            cluster_rounds=5,
+            cluster_arrays=16,
+            cluster_array_floats=1_000_000,
         )
 
     @classmethod
@@ -106,6 +116,11 @@ class Settings:
             sleep_s=0.2,
             sleep_rounds=1,
             decorated_groups=40,
+            cluster_items=1_000,
+            cluster_hamilton_items=50,
+            cluster_rounds=2,
+            cluster_arrays=4,
+            cluster_array_floats=100_000,
         )
 
     def engines(self) -> list[Engine]:
@@ -159,7 +174,7 @@ def fmt(value: float, unit: str = "") -> str:
 
 
 def ratio_text(hamilton: float, cayley: float) -> str:
-    """Hamilton's cost over cayley's, e.g. ``22.5×``."""
+    """cayley's advantage on a cost: Hamilton's cost over cayley's, e.g. ``22.5×``."""
     if math.isnan(hamilton) or math.isnan(cayley) or cayley <= 0:
         return DASH
     return f"{hamilton / cayley:.3g}×"
@@ -179,19 +194,38 @@ def sampler(fn: Callable[[], object], settings: Settings) -> Callable[[], float]
     return lambda: harness.time_batch(fn, repeat)
 
 
+#: The table's columns. "cayley" and "Hamilton" hold each engine's own figure (or why it
+#: has none); "cayley's advantage" is how many times better cayley's figure is: Hamilton's
+#: cost over cayley's, or cayley's speedup over Hamilton's.
+COLUMNS = (
+    "#",
+    "Benchmark",
+    "cayley",
+    "Hamilton",
+    "cayley's advantage",
+    "Target",
+    "Met",
+    "Notes",
+)
+
+
+def summary(rows: list[Row]) -> str:
+    """One line: how many rows met their target, and which missed or failed."""
+    judged = [row for row in rows if row.met is not None]
+    missed = [row.number for row in judged if not row.met]
+    errors = [row.number for row in rows if row.cayley == "error"]
+    text = f"**Targets met: {len(judged) - len(missed)} of {len(judged)} rows with a target.**"
+    if missed:
+        text += f" Missed: {', '.join(missed)}."
+    if errors:
+        text += f" Failed with an error: {', '.join(errors)}."
+    return text
+
+
 def render(rows: list[Row], header: list[str]) -> str:
-    """The markdown document: context lines, then the table."""
-    columns = [
-        "#",
-        "Benchmark",
-        "cayley",
-        "Hamilton",
-        "Hamilton ÷ cayley",
-        "Target",
-        "Met",
-        "Notes",
-    ]
-    lines = [*header, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    """The markdown document: context lines, the summary, the table and its footnotes."""
+    lines = [*header, "", summary(rows), ""]
+    lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in rows:
         cells = [cell.replace("|", "\\|") for cell in row.cells()]
         lines.append("| " + " | ".join(cells) + " |")

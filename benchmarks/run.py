@@ -6,10 +6,16 @@ state. Ratios are Hamilton's cost divided by cayley's (above 1: cayley is faster
 
 Usage::
 
-    python benchmarks/run.py                  # full run, a few minutes on 2 cores
+    python benchmarks/run.py --write-results  # full run; writes benchmarks/RESULTS.md
+    python benchmarks/run.py                  # full run, the document to stdout only
     python benchmarks/run.py --quick          # smoke run: smaller sizes, fewer rounds
     python benchmarks/run.py --no-hamilton    # cayley only (Hamilton is never imported)
+    python benchmarks/run.py --no-clusters    # without the Ray and Dask rows (12, 13)
     python benchmarks/run.py --rows 1,6       # selected rows only
+
+Rows are registered in ``BENCHMARKS`` as ``(number, name, function)``; a row function takes
+the run's :class:`~report.Settings` and returns :class:`~report.Row` objects. Rows run and
+print in numeric order, whatever their order in the list.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ import argparse
 import datetime
 import importlib.metadata
 import os
-import platform
+import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import harness
 from caching_rows import bench_cache_chain, bench_cache_fanout, bench_fingerprints
 from cli_rows import bench_cli, bench_otel_fanout, bench_otel_noop, bench_otel_sdk
+from cluster_rows import bench_dask, bench_ray
 from core_rows import (
     bench_build,
     bench_chain,
@@ -42,7 +50,7 @@ from dynamic_rows import (
     bench_rss,
     bench_scheduler_cpu,
 )
-from engines import ensure_cayley_importable, hamilton_available
+from engines import REPO_ROOT, ensure_cayley_importable, hamilton_available
 from frames_rows import bench_check_output, bench_partitions, bench_with_columns
 from io_rows import (
     bench_json_overhead,
@@ -52,6 +60,7 @@ from io_rows import (
     bench_save_parquet,
 )
 from report import DASH, Row, Settings, log, render
+from results import RESULTS_PATH, commit_text, machine_text, write_results
 from tracking_rows import (
     bench_tracking_chain,
     bench_tracking_dynamic_chain,
@@ -71,6 +80,8 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
     ("9", "parallel speedups", bench_parallel),
     ("10", "scheduler CPU while waiting", bench_scheduler_cpu),
     ("11", "decorated graph build", bench_decorators),
+    ("12", "Ray: overhead, speedup, values kept on the cluster", bench_ray),
+    ("13", "Dask: overhead, speedup, values kept on the cluster", bench_dask),
     ("20", "materialize to parquet", bench_save_parquet),
     ("21", "materialize to csv", bench_save_csv),
     ("22", "load parquet through from_", bench_load_parquet),
@@ -93,13 +104,23 @@ BENCHMARKS: list[tuple[str, str, Callable[[Settings], list[Row]]]] = [
 ]
 
 
+#: Rows that start a Ray or Dask cluster (left out by ``--no-clusters``).
+CLUSTER_ROWS = frozenset({"12", "13"})
+
+
+def row_order(entry: tuple[str, str, Callable[[Settings], list[Row]]]) -> tuple[int, str]:
+    """Sort key of a registry entry: its number, then any suffix (``9``, ``12``, ``20``)."""
+    match = re.match(r"(\d+)(.*)", entry[0])
+    return (int(match.group(1)), match.group(2)) if match else (10**9, entry[0])
+
+
 def run_benchmarks(settings: Settings, selected: set[str] | None) -> Iterator[Row]:
-    """Runs the selected benchmarks in order; a failing one yields an error row.
+    """Runs the selected benchmarks in numeric order; a failing one yields an error row.
 
     Each row's notes end with the share of the machine's CPU that other processes used
     while its benchmark ran.
     """
-    for number, name, bench in BENCHMARKS:
+    for number, name, bench in sorted(BENCHMARKS, key=row_order):
         if selected is not None and number not in selected:
             continue
         log(f"[{number}] {name}")
@@ -138,8 +159,8 @@ def context_lines(
     lines = [
         f"- command: `{command}`",
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()}; "
-        f"Python {platform.python_version()}",
+        f"- commit: {commit_text()}",
+        f"- machine: {machine_text()}",
         f"- cayley from {ensure_cayley_importable() / 'cayley'}; {hamilton}",
         f"- 1-minute load average: {load_before} at start, {load_after} at end; "
         f"total run time {elapsed:.0f} s",
@@ -158,24 +179,48 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-hamilton", action="store_true", help="measure cayley only; never import Hamilton"
     )
+    parser.add_argument(
+        "--no-clusters", action="store_true", help="leave out the Ray and Dask rows (12, 13)"
+    )
     parser.add_argument("--rows", help="comma-separated row numbers to run, e.g. 1,6,9")
+    parser.add_argument("--list", action="store_true", help="list the registered rows and exit")
+    parser.add_argument(
+        "--write-results",
+        nargs="?",
+        const=str(RESULTS_PATH),
+        metavar="PATH",
+        help=f"also write the document to PATH (default {RESULTS_PATH.relative_to(REPO_ROOT)})",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the benchmarks and prints the markdown table; returns the exit status."""
     args = parse_args(argv)
+    if args.list:
+        for number, name, _ in sorted(BENCHMARKS, key=row_order):
+            print(f"{number}\t{name}")
+        return 0
     ensure_cayley_importable()
     with_hamilton = not args.no_hamilton and hamilton_available()
     if not args.no_hamilton and not with_hamilton:
         log("apache-hamilton is not installed: measuring cayley only")
     settings = (Settings.smoke if args.quick else Settings.full)(with_hamilton)
-    selected = {part.strip() for part in args.rows.split(",")} if args.rows else None
+    selected = (
+        {part.strip() for part in args.rows.split(",")}
+        if args.rows
+        else {number for number, _, _ in BENCHMARKS}
+    )
+    if args.no_clusters:
+        selected -= CLUSTER_ROWS
     command = " ".join(["python benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
     load_before, start = load_text(), time.perf_counter()
     rows = list(run_benchmarks(settings, selected))
     elapsed = time.perf_counter() - start
-    print(render(rows, context_lines(settings, command, elapsed, load_before, load_text())))
+    document = render(rows, context_lines(settings, command, elapsed, load_before, load_text()))
+    print(document)
+    if args.write_results:
+        log(f"wrote {write_results(document, Path(args.write_results))}")
     return 1 if any(row.cayley == "error" for row in rows) else 0
 
 

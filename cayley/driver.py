@@ -61,7 +61,8 @@ def _output_names(
 ) -> list[str]:
     if isinstance(final_vars, (str, bytes)) or not isinstance(final_vars, Collection):
         raise TypeError(
-            f"final_vars must be a list of node names, functions or nodes; got {final_vars!r}"
+            f"final_vars must be a list of node names, functions or nodes; got {final_vars!r}. "
+            f"Wrap it in a list: [{final_vars!r}]."
         )
     names: list[str] = []
     for var in final_vars:
@@ -85,6 +86,20 @@ def _output_names(
                 "a function or a node."
             )
     return names
+
+
+def _check_instance(method: str, value: Any, expected: type) -> None:
+    """Raises TypeError unless ``value`` is an instance of ``expected`` (not the class)."""
+    if isinstance(value, expected):
+        return
+    if isinstance(value, type) and issubclass(value, expected):
+        raise TypeError(
+            f"{method} expects an instance, got the class {value.__name__}: "
+            f"write {value.__name__}(...)."
+        )
+    raise TypeError(
+        f"{method} expects a {expected.__name__}, got {type(value).__name__} {value!r:.60}."
+    )
 
 
 def _caller_stacklevel() -> int:
@@ -125,6 +140,12 @@ class Driver(VisualizationMixin):
         _dynamic: bool = False,
         _materializers: Sequence[Any] | None = None,
     ) -> None:
+        if config is not None and not isinstance(config, dict):
+            raise TypeError(
+                f"Driver(config, *modules) takes the config dict first, got "
+                f"{type(config).__name__} {config!r:.60}. Write Driver({{}}, module) or use "
+                "Builder().with_modules(module).build()."
+            )
         adapters = (
             list(adapter) if isinstance(adapter, (list, tuple)) else ([adapter] if adapter else [])
         )
@@ -250,7 +271,11 @@ class Driver(VisualizationMixin):
                 f"{value!r:.80}:{type(value)} instead. Input {name} feeds nodes {consumers}."
             )
         if errors:
-            raise ValueError(f"{len(errors)} errors encountered:\n" + "\n".join(errors))
+            errors.append(
+                "Pass values of the expected types, or register an adapter whose "
+                "check_input_type (or EdgeConnectionHook.validate_input) accepts them."
+            )
+            raise ValueError(f"{len(errors) - 1} errors encountered:\n" + "\n".join(errors))
 
     def _warn_shadowed_inputs(self, inputs: dict[str, Any] | None) -> None:
         if not inputs:
@@ -634,7 +659,9 @@ class Builder:
         for module in modules:
             if not isinstance(module, types.ModuleType):
                 raise TypeError(
-                    f"with_modules expects modules, got {module!r} ({type(module).__name__})"
+                    f"with_modules expects modules, got {module!r} ({type(module).__name__}). "
+                    "Pass module objects (import the module first), or wrap loose functions with "
+                    "cayley.ad_hoc_utils.create_temporary_module(...)."
                 )
         self.modules.extend(modules)
         return self
@@ -736,6 +763,7 @@ class Builder:
 
     def with_execution_manager(self, execution_manager: ExecutionManager) -> Builder:
         """Chooses the executor of each task with ``execution_manager``."""
+        _check_instance("with_execution_manager", execution_manager, ExecutionManager)
         if self.local_executor is not None or self.remote_executor is not None:
             raise InvalidExecutorException(
                 "with_execution_manager cannot be combined with with_local_executor or "
@@ -753,18 +781,21 @@ class Builder:
 
     def with_local_executor(self, local_executor: TaskExecutor) -> Builder:
         """Executor for tasks outside fan-out blocks."""
+        _check_instance("with_local_executor", local_executor, TaskExecutor)
         self._check_no_manager("with_local_executor")
         self.local_executor = local_executor
         return self
 
     def with_remote_executor(self, remote_executor: TaskExecutor) -> Builder:
         """Executor for the per-item tasks of fan-out blocks."""
+        _check_instance("with_remote_executor", remote_executor, TaskExecutor)
         self._check_no_manager("with_remote_executor")
         self.remote_executor = remote_executor
         return self
 
     def with_grouping_strategy(self, grouping_strategy: GroupingStrategy) -> Builder:
         """How nodes are grouped into tasks."""
+        _check_instance("with_grouping_strategy", grouping_strategy, GroupingStrategy)
         self.grouping_strategy = grouping_strategy
         return self
 

@@ -8,6 +8,7 @@ is immutable after construction; execution state lives elsewhere.
 
 from __future__ import annotations
 
+import difflib
 import types
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +32,33 @@ class CycleError(GraphError):
 
 class ScopeError(GraphError):
     """``Parallelizable``/``Collect`` are combined in a way that has no meaning."""
+
+
+def _check_fan_annotations(node: Node) -> None:
+    """Raises ScopeError where ``Parallelizable``/``Collect`` sit where they mean nothing."""
+    if node.type is htypes.Parallelizable:
+        raise ScopeError(
+            f"Node {node.name!r} returns a bare Parallelizable: name the item type, "
+            "e.g. -> Parallelizable[int]."
+        )
+    if node.type is htypes.Collect or htypes.is_collect(node.type):
+        raise ScopeError(
+            f"Node {node.name!r} is annotated to return {_type_name(node.type)}; Collect[...] "
+            "annotates a parameter that gathers the values of a block. Return list[...] instead."
+        )
+    for param, (param_type, _) in node.input_types.items():
+        if param_type in (htypes.Parallelizable, htypes.Collect):
+            raise ScopeError(
+                f"Parameter {param!r} of node {node.name!r} is annotated with a bare "
+                f"{param_type.__name__}: name the item type, e.g. Collect[int]."
+            )
+        if htypes.is_parallelizable(param_type):
+            item = _type_name(htypes.element_type(param_type))
+            raise ScopeError(
+                f"Parameter {param!r} of node {node.name!r} is annotated {_type_name(param_type)}; "
+                f"Parallelizable[...] is the return annotation of a fan-out. Annotate the "
+                f"parameter {item} to run once per item, or Collect[{item}] to receive every item."
+            )
 
 
 def _type_name(tp: Any) -> str:
@@ -103,6 +131,7 @@ class FunctionGraph:
         origin_of: dict[str, str] = {}
         for module in modules:
             for _, fn in find_functions(module):
+                origin = f"module {module.__name__} (function {fn.__name__})"
                 for node in resolve_nodes(fn, config):
                     name = node.name
                     if name in config:
@@ -113,12 +142,11 @@ class FunctionGraph:
                     if name in nodes and not allow_module_overrides:
                         raise GraphError(
                             f"Cannot define function {name} more than once. It is defined in "
-                            f"module {origin_of[name]} and again in module {module.__name__}. "
-                            "Rename one, or use Builder().allow_module_overrides() to let the "
-                            "later module win."
+                            f"{origin_of[name]} and again in {origin}. Rename one, or use "
+                            "Builder().allow_module_overrides() to let the later module win."
                         )
                     nodes[name] = node
-                    origin_of[name] = module.__name__
+                    origin_of[name] = origin
         for name, node in defaults.items():
             nodes.setdefault(name, node)
         for key in config:
@@ -132,6 +160,7 @@ class FunctionGraph:
         inputs: dict[str, Node] = {}
         input_consumers: dict[str, list[str]] = {}
         for node in nodes.values():
+            _check_fan_annotations(node)
             deps: list[str] = []
             for param, (param_type, _) in node.input_types.items():
                 producer = nodes.get(param)
@@ -149,7 +178,8 @@ class FunctionGraph:
                             f"Type mismatch between {producer.name!r} and {node.name!r}: node "
                             f"{node.name!r} expects parameter {param!r} to be "
                             f"{_type_name(param_type)}, but node {producer.name!r} produces "
-                            f"{_type_name(producer.type)}."
+                            f"{_type_name(producer.type)}. Change one of the two annotations "
+                            "so that they agree."
                         )
                 else:
                     element = htypes.element_type(param_type)
@@ -197,7 +227,8 @@ class FunctionGraph:
         raise GraphError(
             f"Two or more functions are requesting input {name!r}, but have incompatible types: "
             f"{consumer!r} requires {name!r} to be {_type_name(wanted)}, but {others} require it "
-            f"to be {_type_name(existing.type)}."
+            f"to be {_type_name(existing.type)}. Annotate the parameter with one type in every "
+            "function."
         )
 
     def _topological_order(self) -> dict[str, int]:
@@ -228,7 +259,9 @@ class FunctionGraph:
                         raise CycleError(
                             "The graph has a cycle: "
                             + " -> ".join(shown)
-                            + ". Each of these nodes depends, directly or not, on itself."
+                            + ". Each of these nodes depends, directly or not, on itself. "
+                            "Break the loop: rename the parameter that closes it, or compute "
+                            "the value from other nodes."
                         )
                 else:
                     stack.pop()
@@ -309,7 +342,16 @@ class FunctionGraph:
         """Raise ``ValueError`` listing every name that is not a node."""
         unknown = [n for n in names if n not in self.nodes]
         if unknown:
-            raise ValueError(f"Unknown nodes {unknown} requested. Check for typos?")
+            hints = []
+            for name in unknown:
+                close = difflib.get_close_matches(str(name), list(self.nodes), n=3)
+                if close:
+                    hints.append(f"{name!r}: did you mean {' or '.join(map(repr, close))}?")
+            hint = (" " + " ".join(hints)) if hints else " Check for typos?"
+            raise ValueError(
+                f"Unknown nodes {unknown} requested.{hint} "
+                "Driver.list_available_variables() lists every node."
+            )
 
     def upstream_of(self, *names: str) -> set[str]:
         """The nodes ``names`` depend on, transitively, including themselves."""

@@ -83,11 +83,13 @@ def _hint(exc: BaseException) -> str:
 
 
 def error_lines(exc: BaseException) -> list[str]:
-    """The problems an exception reports: one per line of an ``N errors encountered:``
-    list (without its ``Error:`` prefixes), else its whole message."""
+    """The problems an exception reports: one per ``Error:`` line of an ``N errors
+    encountered:`` list (without the prefix; advice lines are left out), else its whole
+    message."""
     lines = str(exc).splitlines()
     if lines and _SEVERAL.match(lines[0]):
-        return [line.strip().removeprefix("Error: ") for line in lines[1:] if line.strip()]
+        problems = [line.strip() for line in lines[1:]]
+        return [line.removeprefix("Error: ") for line in problems if line.startswith("Error:")]
     return [str(exc)]
 
 

@@ -92,6 +92,9 @@ def _missing_inputs_message(graph: FunctionGraph, missing: Sequence[str], needed
             lines.append(f"  Error: Required input {name} not provided for nodes: {consumers}.")
         else:
             lines.append(f"  Error: Input {name} was requested as an output but not provided.")
+    lines.append(
+        "Pass them in execute(inputs={...}) or in the config, or override the nodes that need them."
+    )
     return f"{len(missing)} errors encountered:\n" + "\n".join(lines)
 
 
@@ -174,10 +177,13 @@ def _needed_nodes(
     while True:
         expanders = set()
         for name in needed:
+            node = graph.nodes[name]
             if name in overridden:
+                if node.is_expander and not node.user_defined:
+                    # An overridden expander still fans out in its own scope.
+                    expanders.update(graph.scopes[name])
                 continue
             expanders.update(graph.scopes[name])
-            node = graph.nodes[name]
             for param, dep in zip(node.input_types, graph.dependencies[name]):
                 if param in node.collect_params and dep in overridden:
                     expanders.update(graph.scopes[dep])
@@ -652,6 +658,7 @@ def _assign_pull_prereqs(scopes: dict[Scope, ScopePlan], groups: list[GroupPlan]
     """
     dependents: dict[int, set[int]] = {g.index: set() for g in groups}
     by_scope_local = {(g.scope, g.local_index): g for g in groups}
+    expanded_by = {(g.scope, name): g for g in groups for name in g.template.expanders}
     for g in groups:
         for local in g.local_deps:
             dependents[by_scope_local[(g.scope, local)].index].add(g.index)
@@ -660,6 +667,9 @@ def _assign_pull_prereqs(scopes: dict[Scope, ScopePlan], groups: list[GroupPlan]
         for expander, local in g.barrier_deps:
             if local >= 0:
                 dependents[by_scope_local[(g.scope + (expander,), local)].index].add(g.index)
+            elif (g.scope, expander) in expanded_by:
+                # waiting for every item of an expander waits for the template running it
+                dependents[expanded_by[(g.scope, expander)].index].add(g.index)
     for sc, plan in scopes.items():
         if not sc:
             continue

@@ -436,6 +436,8 @@ def adapter_label(hook: Callable[..., Any]) -> str:
 def note_adapter_error(exc: BaseException, hook: Callable[..., Any]) -> None:
     """Adds a note naming the adapter whose hook raised ``exc`` (once)."""
     note = f"raised in lifecycle adapter {adapter_label(hook)}"
+    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
+        note += "; hook and method implementations must accept **future_kwargs"
     if note not in getattr(exc, "__notes__", ()):
         add_note(exc, note)
 
@@ -469,6 +471,21 @@ def call_method(method: Callable[..., Any], **kwargs: Any) -> Any:
         raise
 
 
+def _check_adapter(adapter: Any) -> None:
+    """Raises TypeError for a class or an object that implements no hook point."""
+    if isinstance(adapter, type):
+        raise TypeError(
+            f"Adapter {adapter.__name__} was given as a class: pass an instance, "
+            f"{adapter.__name__}(...)."
+        )
+    if not isinstance(adapter, LifecycleAdapter):
+        raise TypeError(
+            f"{type(adapter).__name__} is not a lifecycle adapter: it implements no hook, method "
+            "or validator. Subclass a class of cayley.lifecycle (NodeExecutionHook, "
+            "GraphExecutionHook, ResultBuilder, ...)."
+        )
+
+
 class PublicNodeHooks(NamedTuple):
     """The bound ``run_before_node_execution`` / ``run_after_node_execution`` methods of the
     public ``NodeExecutionHook`` adapters of a set, in adapter order."""
@@ -491,6 +508,7 @@ class LifecycleAdapterSet:
         unique: list[Any] = []
         for adapter in adapters:
             if adapter is not None and all(adapter is not a for a in unique):
+                _check_adapter(adapter)
                 unique.append(adapter)
         self.adapters: tuple[Any, ...] = tuple(unique)
         #: ``async def`` hooks per hook point (only the async driver awaits them).
