@@ -212,12 +212,6 @@ class LockedReturns(api.TaskReturnHook):
             self.count += 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every task carries the whole adapter set to the workers, driver-side hooks "
-    "included, so a TaskReturnHook holding a lock fails on processes; to be fixed with the "
-    "task codec on the engine branch",
-)
 def test_driver_side_hooks_are_not_sent_to_worker_processes():
     hook = LockedReturns()
     dr = make_driver("fork", FAILING, adapters=(hook,))
