@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from cayley.function_modifiers import base
+from cayley.function_modifiers.attachment import guarded
 from cayley.function_modifiers.configuration import hamilton_exclude
 from cayley.function_modifiers.dependencies import SingleDependency
 from cayley.function_modifiers.steps import Applicable, NamespaceType, chain_transforms
@@ -316,6 +317,6 @@ class mutate:
                 continue
             for old in existing:
                 extended = old.with_transforms(new_step)
-                base._guarded(extended, target, extended.validate, target)
+                guarded(extended, target, extended.validate, target)
                 base.replace_decorator(target, old, extended)
         return mutating_fn
