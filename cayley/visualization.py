@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from cayley import htypes
 from cayley.function_modifiers.with_columns import GROUP_TAG as _COLUMNS_GROUP_TAG
 from cayley.graph_types import HamiltonNode
+from cayley.run_request import output_names
 
 if TYPE_CHECKING:
     import graphviz
@@ -735,9 +736,7 @@ class VisualizationMixin:
         types raise ``ValueError``) unless ``bypass_validation`` is set. Outputs are
         highlighted and overridden nodes hatched; what only overrides needed is left out.
         """
-        from cayley.driver import _output_names  # the driver imports this module
-
-        outputs = _output_names(final_vars, self.graph)
+        outputs = output_names(final_vars, self.graph)
         self.graph.check_names(outputs)
         if bypass_validation:
             provided = {*(inputs or {}), *self.config}
