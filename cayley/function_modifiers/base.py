@@ -14,25 +14,65 @@ is built, when :func:`resolve_nodes` runs the recorded decorators in a fixed ord
 
 Within a step, decorators run from the one written nearest the function outwards. Because each
 step only sees nodes, any number of decorators stack on one function without special cases.
+
+The lifecycle classes live here. Recording decorators on functions is
+:mod:`~cayley.function_modifiers.attachment`, reading functions into nodes is
+:mod:`~cayley.function_modifiers.function_nodes`, and running the steps is
+:mod:`~cayley.function_modifiers.resolution`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
 import abc
 import inspect
-import types
-import typing
-import weakref
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection
 from types import EllipsisType
 from typing import Any, ClassVar
 
-from cayley import settings
+from cayley.function_modifiers.attachment import (
+    LIFECYCLE_ATTRIBUTE,
+    PENDING_VALIDATION_ATTRIBUTE,
+    InvalidDecoratorException,
+    MissingConfigParametersException,
+    UnresolvedAnnotationsError,
+    add_context,
+    attach,
+    decorator_label,
+    lifecycle_of,
+    qualified_name,
+    replace_decorator,
+)
+from cayley.function_modifiers.function_nodes import (
+    CONFIG_KEYS_ATTRIBUTE,
+    CONFIG_TAG,
+    COPIED_FROM_ATTRIBUTE,
+    copy_function,
+    keep_async,
+    node_from_fn,
+    sanitize_function_name,
+    split_name,
+    then,
+    type_hints,
+)
+from cayley.function_modifiers.resolution import (
+    CONFIG_DEFAULT_ATTRIBUTE,
+    CONFIG_DEFAULT_TAG,
+    filter_config,
+    get_node_decorators,
+    resolve_config,
+    resolve_nodes,
+)
 from cayley.graph_utils import find_functions
 from cayley.node import Node
 
 __all__ = [
+    "CONFIG_DEFAULT_ATTRIBUTE",
     "CONFIG_DEFAULT_TAG",
+    "CONFIG_KEYS_ATTRIBUTE",
+    "CONFIG_TAG",
+    "COPIED_FROM_ATTRIBUTE",
+    "LIFECYCLE_ATTRIBUTE",
+    "PENDING_VALIDATION_ATTRIBUTE",
     "DefaultNodeCreator",
     "DefaultNodeDecorator",
     "DefaultNodeResolver",
@@ -49,12 +89,17 @@ __all__ = [
     "SingleNodeNodeTransformer",
     "SubDAGModifier",
     "TargetType",
+    "UnresolvedAnnotationsError",
+    "add_context",
+    "copy_function",
     "filter_config",
     "find_functions",
     "get_node_decorators",
     "keep_async",
+    "lifecycle_of",
     "node_from_fn",
     "qualified_name",
+    "replace_decorator",
     "resolve_config",
     "resolve_nodes",
     "sanitize_function_name",
@@ -63,86 +108,7 @@ __all__ = [
     "type_hints",
 ]
 
-#: Where the decorators applied to a function are recorded (step name -> decorators).
-LIFECYCLE_ATTRIBUTE = "__cayley_lifecycle__"
-#: Decorators whose validation waits until build time (annotations not resolvable yet).
-PENDING_VALIDATION_ATTRIBUTE = "__cayley_pending_validation__"
-#: Set by ``@config`` on the function it resolves: the config keys it depended on.
-CONFIG_KEYS_ATTRIBUTE = "__config_decorated__"
-#: Set by ``@config.default`` on the function it resolves.
-CONFIG_DEFAULT_ATTRIBUTE = "__cayley_config_default__"
-#: Set on copies made by :func:`copy_function`: the function they were copied from.
-COPIED_FROM_ATTRIBUTE = "__cayley_copied_from__"
-#: Tag of nodes made from a ``@config.default`` function: used only when no variant resolved.
-CONFIG_DEFAULT_TAG = "cayley.config_default"
-#: Tag recording the config keys a ``@config``-decorated function depended on.
-CONFIG_TAG = "hamilton.config"
-
 TargetType = str | Collection[str] | None | EllipsisType
-
-_SINGLE_DECORATOR_STEPS = frozenset({"generate", "expand"})
-
-
-class InvalidDecoratorException(ValueError):
-    """A decorator cannot apply to the function (or to the nodes) it was given."""
-
-
-class MissingConfigParametersException(InvalidDecoratorException):
-    """A decorator needs configuration keys that the graph is being built without."""
-
-
-class UnresolvedAnnotationsError(InvalidDecoratorException):
-    """The annotations of a function name something not defined yet."""
-
-
-def qualified_name(fn: Any) -> str:
-    """``module.qualname`` of a function, for error messages."""
-    module = getattr(fn, "__module__", None)
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    return f"{module}.{name}" if module else name
-
-
-def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    """The resolved annotations of ``fn`` (``Annotated`` kept; string annotations evaluated)."""
-    try:
-        return typing.get_type_hints(fn, include_extras=True)
-    except NameError as exc:
-        raise UnresolvedAnnotationsError(
-            f"cannot resolve the annotations of {qualified_name(fn)}: {exc}"
-        ) from exc
-    except (SyntaxError, TypeError) as exc:
-        raise InvalidDecoratorException(
-            f"invalid annotations on {qualified_name(fn)}: {exc}"
-        ) from exc
-
-
-def sanitize_function_name(name: str) -> str:
-    """The node name for a function name: everything before the last ``__`` (if any)."""
-    index = name.rfind("__")
-    return name[:index] if index > 0 else name
-
-
-def _decorator_label(decorator: Any) -> str:
-    label = getattr(decorator, "decorator_name", None)
-    return label or type(decorator).__name__
-
-
-def add_context(exc: BaseException, decorator: Any, fn: Any) -> None:
-    """Prefix the message of ``exc`` with the decorator and the function, once."""
-    if getattr(exc, "_cayley_context", False):
-        return
-    prefix = f"@{_decorator_label(decorator)} on function {qualified_name(fn)}"
-    message = str(exc)
-    exc.args = (f"{prefix}: {message}" if message else prefix,)
-    exc._cayley_context = True  # type: ignore[attr-defined]
-
-
-def _guarded(decorator: Any, fn: Any, call: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return call(*args)
-    except InvalidDecoratorException as exc:
-        add_context(exc, decorator, fn)
-        raise
 
 
 class NodeTransformLifecycle(abc.ABC):
@@ -182,7 +148,7 @@ class NodeTransformLifecycle(abc.ABC):
         """Validate against ``fn`` and record this decorator on it; returns ``fn`` itself."""
         if not inspect.isfunction(fn):
             raise InvalidDecoratorException(
-                f"@{_decorator_label(self)} can only decorate functions, but was applied to "
+                f"@{decorator_label(self)} can only decorate functions, but was applied to "
                 f"{fn!r} ({type(fn).__name__})."
             )
         pending = False
@@ -193,59 +159,8 @@ class NodeTransformLifecycle(abc.ABC):
         except InvalidDecoratorException as exc:
             add_context(exc, self, fn)
             raise
-        _attach(fn, self, pending)
+        attach(fn, self, pending)
         return fn
-
-
-def _conflicts(
-    existing: Iterable[NodeTransformLifecycle], decorator: NodeTransformLifecycle
-) -> list[NodeTransformLifecycle]:
-    step = decorator.get_lifecycle_name()
-    if step in _SINGLE_DECORATOR_STEPS:
-        return list(existing)
-    if decorator.allows_multiple():
-        return []
-    return [other for other in existing if type(other) is type(decorator)]
-
-
-def _conflict_error(
-    fn: Any, decorator: NodeTransformLifecycle, others: list[NodeTransformLifecycle]
-) -> InvalidDecoratorException:
-    step = decorator.get_lifecycle_name()
-    other_labels = ", ".join(f"@{_decorator_label(o)}" for o in others)
-    error = InvalidDecoratorException(
-        f"cannot be combined with {other_labels}: a function takes at most one "
-        f"{step!r} decorator of this kind."
-    )
-    add_context(error, decorator, fn)
-    return error
-
-
-def _attach(fn: Any, decorator: NodeTransformLifecycle, pending: bool) -> None:
-    step = decorator.get_lifecycle_name()
-    lifecycle = dict(getattr(fn, LIFECYCLE_ATTRIBUTE, None) or {})
-    existing = lifecycle.get(step, ())
-    others = _conflicts(existing, decorator)
-    if others:
-        raise _conflict_error(fn, decorator, others)
-    lifecycle[step] = (*existing, decorator)
-    setattr(fn, LIFECYCLE_ATTRIBUTE, lifecycle)
-    if pending:
-        waiting = getattr(fn, PENDING_VALIDATION_ATTRIBUTE, ())
-        setattr(fn, PENDING_VALIDATION_ATTRIBUTE, (*waiting, decorator))
-
-
-def lifecycle_of(fn: Any) -> dict[str, tuple[NodeTransformLifecycle, ...]]:
-    """The decorators recorded on ``fn``, by lifecycle step."""
-    return dict(getattr(fn, LIFECYCLE_ATTRIBUTE, None) or {})
-
-
-def replace_decorator(fn: Any, old: NodeTransformLifecycle, new: NodeTransformLifecycle) -> None:
-    """Swap one recorded decorator of ``fn`` for another of the same step."""
-    lifecycle = lifecycle_of(fn)
-    step = old.get_lifecycle_name()
-    lifecycle[step] = tuple(new if d is old else d for d in lifecycle.get(step, ()))
-    setattr(fn, LIFECYCLE_ATTRIBUTE, lifecycle)
 
 
 class NodeResolver(NodeTransformLifecycle):
@@ -527,75 +442,6 @@ class NodeDecorator(NodeTransformer, abc.ABC):
         """Nothing to check on the function itself."""
 
 
-def keep_async(inner: Callable[..., Any], wrapper: Callable[..., Any]) -> Callable[..., Any]:
-    """``wrapper`` (which calls ``inner``), made a coroutine function if ``inner`` is one."""
-    if not inspect.iscoroutinefunction(inner):
-        return wrapper
-
-    async def awaiting(**kwargs: Any) -> Any:
-        result = wrapper(**kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    return awaiting
-
-
-def then(produce: Callable[..., Any], post: Callable[[Any], Any]) -> Callable[..., Any]:
-    """A callable computing ``post(produce(**kwargs))``, awaiting ``produce`` if it is async."""
-    if inspect.iscoroutinefunction(produce):
-
-        async def produce_then_async(**kwargs: Any) -> Any:
-            return post(await produce(**kwargs))
-
-        return produce_then_async
-
-    def produce_then(**kwargs: Any) -> Any:
-        return post(produce(**kwargs))
-
-    return produce_then
-
-
-def split_name(full_name: str) -> dict[str, Any]:
-    """``copy_with`` keywords giving a node the full (possibly dotted) name ``full_name``."""
-    *namespace, name = full_name.split(".")
-    return {"name": name, "namespace": tuple(namespace)}
-
-
-_NODE_TEMPLATES: weakref.WeakKeyDictionary[Callable[..., Any], Node] = weakref.WeakKeyDictionary()
-
-
-def _template_node(fn: Callable[..., Any]) -> Node:
-    """``Node.from_fn(fn)``, computed once per function (nodes are immutable)."""
-    try:
-        template = _NODE_TEMPLATES.get(fn)
-    except TypeError:
-        return Node.from_fn(fn)
-    if template is None:
-        template = Node.from_fn(fn)
-        try:
-            _NODE_TEMPLATES[fn] = template
-        except TypeError:
-            pass
-    return template
-
-
-def node_from_fn(fn: Callable[..., Any], name: str | None = None) -> Node:
-    """:meth:`Node.from_fn`, plus the ``hamilton.config`` tag for ``@config``-resolved functions.
-
-    Signatures and annotations are read once per function: later builds reuse that node.
-    """
-    source_fn = getattr(fn, COPIED_FROM_ATTRIBUTE, None) or fn
-    node_ = _template_node(source_fn)
-    changes: dict[str, Any] = {}
-    if source_fn is not fn:
-        changes.update(name=fn.__name__, callabl=fn)
-    if name is not None:
-        changes["name"] = name
-    keys = getattr(fn, CONFIG_KEYS_ATTRIBUTE, None)
-    if keys is not None:
-        changes["tags"] = {**node_.tags, CONFIG_TAG: ",".join(keys)}
-    return node_.copy_with(**changes) if changes else node_
-
-
 class DefaultNodeCreator(NodeCreator):
     """The node a plain function stands for."""
 
@@ -624,157 +470,3 @@ class DefaultNodeDecorator(NodeDecorator):
 
     def decorate_node(self, node_: Node) -> Node:
         return node_
-
-
-def resolve_config(
-    name_for_error: str,
-    config: Mapping[str, Any],
-    config_required: list[str] | None,
-    config_optional_with_defaults: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The part of ``config`` a decorator declared, optional keys filled with their defaults.
-
-    ``config_required=None`` means the decorator sees the whole config.
-    """
-    if config_required is None:
-        return dict(config)
-    optional = dict(config_optional_with_defaults or {})
-    optional.setdefault(settings.ENABLE_POWER_USER_MODE, False)
-    missing = [key for key in config_required if key not in config and key not in optional]
-    if missing:
-        raise MissingConfigParametersException(
-            f"{name_for_error} requires config key(s) {missing}, which the config does not "
-            f"provide (config keys: {sorted(config)}). Pass them with the driver's config."
-        )
-    resolved = {key: config[key] if key in config else optional[key] for key in config_required}
-    for key, default in optional.items():
-        resolved[key] = config.get(key, default)
-    return resolved
-
-
-def filter_config(config: Mapping[str, Any], decorator: NodeTransformLifecycle) -> dict[str, Any]:
-    """The config ``decorator`` gets to see (see :func:`resolve_config`)."""
-    return resolve_config(
-        f"@{_decorator_label(decorator)}",
-        config,
-        decorator.required_config(),
-        decorator.optional_config(),
-    )
-
-
-def get_node_decorators(
-    fn: Callable[..., Any], config: Mapping[str, Any]
-) -> dict[str, list[NodeTransformLifecycle]]:
-    """The decorators of ``fn`` by step, dynamic ones resolved against ``config``."""
-    steps = {step: list(decs) for step, decs in lifecycle_of(fn).items()}
-    for dynamic in steps.pop("dynamic", ()):
-        produced = _guarded(dynamic, fn, dynamic.resolve, dict(config), fn)
-        steps.setdefault(produced.get_lifecycle_name(), []).append(produced)
-    return steps
-
-
-def _check_multiplicity(fn: Any, steps: Mapping[str, list[NodeTransformLifecycle]]) -> None:
-    for decorators in steps.values():
-        for index, decorator in enumerate(decorators):
-            others = _conflicts(decorators[:index], decorator)
-            if others:
-                raise _conflict_error(fn, decorator, others)
-
-
-def _apply_resolvers(
-    resolvers: Iterable[NodeTransformLifecycle], fn: Any, config: Mapping[str, Any]
-) -> Any:
-    for resolver in resolvers:
-        cfg = _guarded(resolver, fn, filter_config, config, resolver)
-        fn = _guarded(resolver, fn, resolver.resolve, fn, cfg)  # type: ignore[attr-defined]
-        if fn is None:
-            return None
-    return fn
-
-
-def _run_step(
-    decorators: Iterable[NodeTransformLifecycle],
-    nodes: Collection[Node],
-    config: Mapping[str, Any],
-    fn: Any,
-) -> Collection[Node]:
-    for decorator in decorators:
-        cfg = _guarded(decorator, fn, filter_config, config, decorator)
-        nodes = _guarded(decorator, fn, decorator.transform_dag, nodes, cfg, fn)  # type: ignore[attr-defined]
-    return nodes
-
-
-def _finalize(nodes: Collection[Node], original: Any, resolved: Any) -> list[Node]:
-    is_default = getattr(resolved, CONFIG_DEFAULT_ATTRIBUTE, False)
-    out: list[Node] = []
-    for node_ in nodes:
-        origins = node_.originating_functions or ()
-        new_origins = origins
-        if resolved is not original and any(f is resolved for f in origins):
-            new_origins = tuple(original if f is resolved else f for f in origins)
-        if not any(f is original for f in new_origins):
-            new_origins = (*new_origins, original)
-        changes: dict[str, Any] = {}
-        if new_origins != origins:
-            changes["originating_functions"] = new_origins
-        if is_default and not node_.tags.get(CONFIG_DEFAULT_TAG):
-            changes["tags"] = {**node_.tags, CONFIG_DEFAULT_TAG: True}
-        out.append(node_.copy_with(**changes) if changes else node_)
-    return out
-
-
-def resolve_nodes(fn: Callable[..., Any], config: Mapping[str, Any]) -> list[Node]:
-    """The nodes ``fn`` contributes to a graph built with ``config`` (see the module docstring).
-
-    A function without decorators gives ``[Node.from_fn(fn)]``; an excluded one gives ``[]``.
-    """
-    lifecycle = getattr(fn, LIFECYCLE_ATTRIBUTE, None)
-    if not lifecycle:
-        return [_template_node(fn)]
-    original = fn
-    for decorator in getattr(fn, PENDING_VALIDATION_ATTRIBUTE, ()):
-        _guarded(decorator, fn, decorator.validate, fn)
-    steps = {step: list(decs) for step, decs in lifecycle.items()}
-    resolved = _apply_resolvers(steps.get("resolve", ()), fn, config)
-    if resolved is None:
-        return []
-    dynamic = steps.pop("dynamic", ())
-    if dynamic:
-        produced = [_guarded(d, resolved, d.resolve, dict(config), resolved) for d in dynamic]
-        for decorator in produced:
-            steps.setdefault(decorator.get_lifecycle_name(), []).append(decorator)
-        _check_multiplicity(original, steps)
-        late_resolvers = [d for d in produced if d.get_lifecycle_name() == "resolve"]
-        resolved = _apply_resolvers(late_resolvers, resolved, config)
-        if resolved is None:
-            return []
-    creators = steps.get("generate")
-    if creators:
-        (creator,) = creators
-        cfg = _guarded(creator, resolved, filter_config, config, creator)
-        nodes: Collection[Node] = _guarded(creator, resolved, creator.generate_nodes, resolved, cfg)
-    else:
-        nodes = [node_from_fn(resolved)]
-    nodes = _run_step(steps.get("inject", ()), nodes, config, resolved)
-    nodes = _run_step(steps.get("expand", ()), nodes, config, resolved)
-    nodes = _run_step(steps.get("transform", ()), nodes, config, resolved)
-    nodes = _run_step(steps.get(NodeDecorator.DECORATE_NODES, ()), nodes, config, resolved)
-    return _finalize(nodes, original, resolved)
-
-
-def copy_function(fn: types.FunctionType, name: str) -> types.FunctionType:
-    """A copy of ``fn`` under another ``__name__``, without its recorded decorators.
-
-    Other attributes are copied, not shared; the copy remembers the function it came from.
-    """
-    copied = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
-    copied.__kwdefaults__ = dict(fn.__kwdefaults__) if fn.__kwdefaults__ else None
-    copied.__dict__.update(fn.__dict__)
-    copied.__dict__.setdefault(COPIED_FROM_ATTRIBUTE, fn)
-    copied.__dict__.pop(LIFECYCLE_ATTRIBUTE, None)
-    copied.__dict__.pop(PENDING_VALIDATION_ATTRIBUTE, None)
-    copied.__annotations__ = dict(fn.__annotations__)
-    copied.__doc__ = fn.__doc__
-    copied.__module__ = fn.__module__
-    copied.__qualname__ = fn.__qualname__
-    return copied

@@ -1,9 +1,11 @@
 """Internal lifecycle contracts and their typed dispatch.
 
-Each ``Base*`` class is one hook point with one keyword-only method. An adapter takes part
-in a hook point by subclassing its class; :class:`LifecycleAdapterSet` sorts adapters into
-precomputed tuples of bound methods per hook point, so the engine calls a tuple and a hook
-point nobody implements costs an empty-tuple check. There is no string registry.
+Each ``Base*`` class is one hook point with one keyword-only method (they are declared in
+:mod:`cayley.lifecycle.contracts` and :mod:`cayley.lifecycle.base_async`, and re-exported
+here). An adapter takes part in a hook point by subclassing its class;
+:class:`LifecycleAdapterSet` sorts adapters into precomputed tuples of bound methods per
+hook point, so the engine calls a tuple and a hook point nobody implements costs an
+empty-tuple check. There is no string registry.
 
 Three kinds of contracts:
 - hooks observe and may be layered (called in adapter order);
@@ -11,15 +13,14 @@ Three kinds of contracts:
 - validators check the graph when it is built.
 
 Hooks and methods implemented with ``async def`` (or through the ``*Async`` classes of
-:mod:`cayley.lifecycle.base_async`, re-exported here) are sorted apart: only the async driver
-awaits them, after the synchronous hooks of the same point.
+:mod:`cayley.lifecycle.base_async`) are sorted apart: only the async driver awaits them,
+after the synchronous hooks of the same point.
 """
 
 from __future__ import annotations
 
-import abc
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cayley._compat import add_note
@@ -35,6 +36,36 @@ from cayley.lifecycle.base_async import (
     BasePreNodeExecuteAsync,
     BasePreTaskExecuteAsync,
     SupportsAsyncInit,
+)
+from cayley.lifecycle.contracts import (
+    HOOKS,
+    METHODS,
+    VALIDATORS,
+    WORKER_HOOKS,
+    WORKER_METHODS,
+    BaseBindAdapters,
+    BaseDoBuildResult,
+    BaseDoCheckEdgeTypesMatch,
+    BaseDoNodeExecute,
+    BaseDoRemoteExecute,
+    BaseDoValidateInput,
+    BasePostGraphConstruct,
+    BasePostGraphExecute,
+    BasePostNodeExecute,
+    BasePostTaskExecute,
+    BasePostTaskExpand,
+    BasePostTaskGroup,
+    BasePostTaskReturn,
+    BasePreDoAnything,
+    BasePreDoAnythingHook,
+    BasePreGraphExecute,
+    BasePreNodeExecute,
+    BasePreTaskExecute,
+    BasePreTaskSubmission,
+    BaseValidateGraph,
+    BaseValidateNode,
+    BaseWorkerReport,
+    LifecycleAdapter,
 )
 from cayley.lifecycle.signatures import split_sync_async, without_unknown_keywords
 
@@ -84,342 +115,6 @@ class InvalidLifecycleAdapter(ValueError):
 class ValidationException(Exception):
     """A static validator rejected a node or the graph."""
 
-
-# ---- hooks -------------------------------------------------------------------------------
-class BasePreDoAnything(abc.ABC):
-    """Called once, before the graph is built."""
-
-    @abc.abstractmethod
-    def pre_do_anything(self) -> None:
-        """Runs before anything else."""
-
-
-#: Hamilton's name for :class:`BasePreDoAnything`.
-BasePreDoAnythingHook = BasePreDoAnything
-
-
-class BasePostGraphConstruct(abc.ABC):
-    """Called once the graph is built and validated."""
-
-    @abc.abstractmethod
-    def post_graph_construct(self, *, graph: Any, modules: Sequence[Any], config: dict) -> None:
-        """Runs after graph construction."""
-
-
-class BasePreGraphExecute(abc.ABC):
-    """Called at the start of every execute."""
-
-    @abc.abstractmethod
-    def pre_graph_execute(
-        self, *, run_id: str, graph: Any, final_vars: list[str], inputs: dict, overrides: dict
-    ) -> None:
-        """Runs before a run starts."""
-
-
-class BasePostGraphExecute(abc.ABC):
-    """Called at the end of every execute, successful or not."""
-
-    @abc.abstractmethod
-    def post_graph_execute(
-        self,
-        *,
-        run_id: str,
-        graph: Any,
-        success: bool,
-        error: Exception | None,
-        results: dict | None,
-    ) -> None:
-        """Runs after a run ends."""
-
-
-class BasePostTaskGroup(abc.ABC):
-    """Called once the run's tasks are grouped."""
-
-    @abc.abstractmethod
-    def post_task_group(self, *, run_id: str, task_ids: list[str]) -> None:
-        """Runs after grouping."""
-
-
-class BasePostTaskExpand(abc.ABC):
-    """Called when a Parallelizable node's items are all known."""
-
-    @abc.abstractmethod
-    def post_task_expand(self, *, run_id: str, task_id: str, parameters: dict) -> None:
-        """Runs after an expansion is exhausted."""
-
-
-class BasePreTaskSubmission(abc.ABC):
-    """Called on the driver before a task is handed to an executor."""
-
-    @abc.abstractmethod
-    def pre_task_submission(
-        self,
-        *,
-        run_id: str,
-        task_id: str,
-        nodes: list,
-        inputs: dict,
-        overrides: dict,
-        spawning_task_id: str | None,
-        purpose: Any,
-    ) -> None:
-        """Runs before submission."""
-
-
-class BasePreTaskExecute(abc.ABC):
-    """Called inside the executor before a task runs."""
-
-    @abc.abstractmethod
-    def pre_task_execute(
-        self,
-        *,
-        run_id: str,
-        task_id: str,
-        nodes: list,
-        inputs: dict,
-        overrides: dict,
-        spawning_task_id: str | None,
-        purpose: Any,
-    ) -> None:
-        """Runs before a task."""
-
-
-class BasePostTaskExecute(abc.ABC):
-    """Called inside the executor after a task ran."""
-
-    @abc.abstractmethod
-    def post_task_execute(
-        self,
-        *,
-        run_id: str,
-        task_id: str,
-        nodes: list,
-        results: dict | None,
-        success: bool,
-        error: Exception | None,
-        spawning_task_id: str | None,
-        purpose: Any,
-    ) -> None:
-        """Runs after a task."""
-
-
-class BasePostTaskReturn(abc.ABC):
-    """Called on the driver when a task's result comes back."""
-
-    @abc.abstractmethod
-    def post_task_return(
-        self,
-        *,
-        run_id: str,
-        task_id: str,
-        nodes: list,
-        result: Any,
-        success: bool,
-        error: Exception | None,
-        spawning_task_id: str | None,
-        purpose: Any,
-    ) -> None:
-        """Runs after a task returned."""
-
-
-class BasePreNodeExecute(abc.ABC):
-    """Called before each node runs."""
-
-    @abc.abstractmethod
-    def pre_node_execute(
-        self, *, run_id: str, node_: Any, kwargs: dict, task_id: str | None = None
-    ) -> None:
-        """Runs before a node."""
-
-
-class BasePostNodeExecute(abc.ABC):
-    """Called after each node ran, with its result or error."""
-
-    @abc.abstractmethod
-    def post_node_execute(
-        self,
-        *,
-        run_id: str,
-        node_: Any,
-        kwargs: dict,
-        success: bool,
-        error: Exception | None,
-        result: Any,
-        task_id: str | None = None,
-    ) -> None:
-        """Runs after a node."""
-
-
-class BaseWorkerReport(abc.ABC):
-    """An adapter whose copies on worker processes hand data back to the driver's instance.
-
-    Executors that run tasks in other processes (processes, Ray, Dask) run them with copies
-    of the adapters. After each such task the worker calls :meth:`collect_worker_report` on
-    its copy and sends what it returns (unless ``None``) back with the task's result; the
-    driver then calls :meth:`receive_worker_report` on its own instance, before the
-    task-return hooks. Tasks that ran on the driver's own adapter objects (the synchronous
-    and thread executors) skip both calls: there is nothing to hand back.
-    """
-
-    @abc.abstractmethod
-    def collect_worker_report(self) -> Any:
-        """On the worker: picklable data to send to the driver's instance, or None."""
-
-    @abc.abstractmethod
-    def receive_worker_report(self, *, report: Any) -> None:
-        """On the driver: takes what a worker copy collected."""
-
-
-class BaseBindAdapters(abc.ABC):
-    """An adapter whose behaviour depends on the other adapters of its driver.
-
-    Called once when a :class:`LifecycleAdapterSet` holding the adapter is made, with that
-    set (for instance, a cache that hands out values lazily only when no other adapter
-    observes node values).
-    """
-
-    @abc.abstractmethod
-    def bind_adapters(self, *, adapters: LifecycleAdapterSet) -> None:
-        """Receives the driver's adapters."""
-
-
-# ---- methods -----------------------------------------------------------------------------
-class BaseDoNodeExecute(abc.ABC):
-    """Replaces how a node's function is called."""
-
-    @abc.abstractmethod
-    def do_node_execute(
-        self, *, run_id: str, node_: Any, kwargs: dict, task_id: str | None = None
-    ) -> Any:
-        """Computes the node's value."""
-
-
-class BaseDoRemoteExecute(abc.ABC):
-    """Replaces how a node's function is called, receiving the lifecycle-wrapped call."""
-
-    @abc.abstractmethod
-    def do_remote_execute(
-        self, *, node: Any, execute_lifecycle_for_node: Callable[..., Any], **kwargs: Any
-    ) -> Any:
-        """Computes the node's value."""
-
-
-class BaseDoValidateInput(abc.ABC):
-    """Loosens the run-time check of input values."""
-
-    @abc.abstractmethod
-    def do_validate_input(self, *, node_type: type, input_value: Any) -> bool:
-        """Whether the value is acceptable."""
-
-
-class BaseDoCheckEdgeTypesMatch(abc.ABC):
-    """Loosens the build-time check of edge types."""
-
-    @abc.abstractmethod
-    def do_check_edge_types_match(self, *, type_from: type, type_to: type) -> bool:
-        """Whether the producer type may feed the consumer type."""
-
-
-class BaseDoBuildResult(abc.ABC):
-    """Shapes what ``execute`` returns."""
-
-    @abc.abstractmethod
-    def do_build_result(self, *, outputs: dict[str, Any]) -> Any:
-        """Builds the result."""
-
-
-# ---- validators --------------------------------------------------------------------------
-class BaseValidateNode(abc.ABC):
-    """Validates each node when the graph is built."""
-
-    @abc.abstractmethod
-    def validate_node(self, *, created_node: Any) -> tuple[bool, Exception | None]:
-        """(valid, error)."""
-
-
-class BaseValidateGraph(abc.ABC):
-    """Validates the whole graph when it is built."""
-
-    @abc.abstractmethod
-    def validate_graph(
-        self, *, graph: Any, modules: Sequence[Any], config: dict
-    ) -> tuple[bool, str | None]:
-        """(valid, error message)."""
-
-
-_HOOKS: dict[str, type] = {
-    "pre_do_anything": BasePreDoAnything,
-    "post_graph_construct": BasePostGraphConstruct,
-    "pre_graph_execute": BasePreGraphExecute,
-    "post_graph_execute": BasePostGraphExecute,
-    "post_task_group": BasePostTaskGroup,
-    "post_task_expand": BasePostTaskExpand,
-    "pre_task_submission": BasePreTaskSubmission,
-    "pre_task_execute": BasePreTaskExecute,
-    "post_task_execute": BasePostTaskExecute,
-    "post_task_return": BasePostTaskReturn,
-    "pre_node_execute": BasePreNodeExecute,
-    "post_node_execute": BasePostNodeExecute,
-    "collect_worker_report": BaseWorkerReport,
-    "receive_worker_report": BaseWorkerReport,
-    "bind_adapters": BaseBindAdapters,
-}
-_METHODS: dict[str, type] = {
-    "do_node_execute": BaseDoNodeExecute,
-    "do_remote_execute": BaseDoRemoteExecute,
-    "do_validate_input": BaseDoValidateInput,
-    "do_check_edge_types_match": BaseDoCheckEdgeTypesMatch,
-    "do_build_result": BaseDoBuildResult,
-}
-#: The hook points and methods called inside a task, wherever the task runs.
-_WORKER_HOOKS = frozenset(
-    {
-        "pre_task_execute",
-        "post_task_execute",
-        "pre_node_execute",
-        "post_node_execute",
-        "collect_worker_report",
-    }
-)
-_WORKER_METHODS = frozenset({"do_node_execute", "do_remote_execute"})
-_VALIDATORS: dict[str, type] = {
-    "validate_node": BaseValidateNode,
-    "validate_graph": BaseValidateGraph,
-}
-
-
-#: Any lifecycle adapter: an instance of one or more of the ``Base*`` classes above.
-LifecycleAdapter = (
-    BasePreDoAnything
-    | BasePostGraphConstruct
-    | BasePreGraphExecute
-    | BasePostGraphExecute
-    | BasePostTaskGroup
-    | BasePostTaskExpand
-    | BasePreTaskSubmission
-    | BasePreTaskExecute
-    | BasePostTaskExecute
-    | BasePostTaskReturn
-    | BasePreNodeExecute
-    | BasePostNodeExecute
-    | BaseWorkerReport
-    | BaseBindAdapters
-    | BaseDoNodeExecute
-    | BaseDoRemoteExecute
-    | BaseDoValidateInput
-    | BaseDoCheckEdgeTypesMatch
-    | BaseDoBuildResult
-    | BaseValidateNode
-    | BaseValidateGraph
-    | BasePostGraphConstructAsync
-    | BasePreGraphExecuteAsync
-    | BasePreTaskExecuteAsync
-    | BasePreNodeExecuteAsync
-    | BaseDoNodeExecuteAsync
-    | BasePostNodeExecuteAsync
-    | BasePostTaskExecuteAsync
-    | BasePostGraphExecuteAsync
-)
 
 #: Keywords cayley passes to a hook point beyond Hamilton's contract for it. Hooks whose
 #: signature does not take them are called without them.
@@ -528,24 +223,24 @@ class LifecycleAdapterSet:
         #: ``async def`` methods per method name.
         self.async_methods: dict[str, Callable[..., Any]] = {}
         implementers: dict[str, list[Any]] = {}
-        for name in dict.fromkeys([*_HOOKS, *ASYNC_HOOKS]):
+        for name in dict.fromkeys([*HOOKS, *ASYNC_HOOKS]):
             sync, asynchronous = split_sync_async(
-                unique, name, _HOOKS.get(name), ASYNC_HOOKS.get(name)
+                unique, name, HOOKS.get(name), ASYNC_HOOKS.get(name)
             )
             implementers[name] = sync
-            if name in _HOOKS:
+            if name in HOOKS:
                 setattr(self, name, tuple(_fitted(name, getattr(a, name)) for a in sync))
             if asynchronous:
                 self.async_hooks[name] = tuple(
                     _fitted(name, getattr(a, name)) for a in asynchronous
                 )
-        for name, base in _VALIDATORS.items():
+        for name, base in VALIDATORS.items():
             setattr(self, name, tuple(getattr(a, name) for a in unique if isinstance(a, base)))
-        for name in dict.fromkeys([*_METHODS, *ASYNC_METHODS]):
+        for name in dict.fromkeys([*METHODS, *ASYNC_METHODS]):
             sync, asynchronous = split_sync_async(
-                unique, name, _METHODS.get(name), ASYNC_METHODS.get(name)
+                unique, name, METHODS.get(name), ASYNC_METHODS.get(name)
             )
-            if name in _METHODS:
+            if name in METHODS:
                 implementer = _single(sync, name, "")
                 setattr(self, name, getattr(implementer, name) if implementer else None)
             implementer = _single(asynchronous, name, "async ")
@@ -631,8 +326,8 @@ class LifecycleAdapterSet:
         """
         if self._for_workers is not None:
             return self._for_workers or None
-        bases = tuple(_HOOKS[name] for name in _WORKER_HOOKS) + tuple(
-            _METHODS[name] for name in _WORKER_METHODS
+        bases = tuple(HOOKS[name] for name in WORKER_HOOKS) + tuple(
+            METHODS[name] for name in WORKER_METHODS
         )
         workers = tuple(a for a in self.adapters if isinstance(a, bases))
         if not workers:
@@ -640,11 +335,11 @@ class LifecycleAdapterSet:
             return None
         kept = copy.copy(self)
         kept.adapters = workers
-        for name in (*_HOOKS, *_VALIDATORS):
-            if name not in _WORKER_HOOKS:
+        for name in (*HOOKS, *VALIDATORS):
+            if name not in WORKER_HOOKS:
                 setattr(kept, name, ())
-        for name in _METHODS:
-            if name not in _WORKER_METHODS:
+        for name in METHODS:
+            if name not in WORKER_METHODS:
                 setattr(kept, name, None)
         kept.async_hooks = {}
         kept.async_methods = {}
@@ -656,7 +351,7 @@ class LifecycleAdapterSet:
         """Whether any adapter implements hook ``name``: synchronously (``is_async=False``),
         with ``async def`` (``True``) or either way (``None``)."""
         known = (
-            _HOOKS if is_async is False else ASYNC_HOOKS if is_async else {**_HOOKS, **ASYNC_HOOKS}
+            HOOKS if is_async is False else ASYNC_HOOKS if is_async else {**HOOKS, **ASYNC_HOOKS}
         )
         if name not in known:
             raise ValueError(f"{name!r} is not a lifecycle hook; known hooks: {sorted(known)}")
@@ -668,11 +363,11 @@ class LifecycleAdapterSet:
         """Whether an adapter implements method ``name``: synchronously, with ``async def`` or
         either way (``is_async`` as in :meth:`does_hook`)."""
         known = (
-            _METHODS
+            METHODS
             if is_async is False
             else ASYNC_METHODS
             if is_async
-            else {**_METHODS, **ASYNC_METHODS}
+            else {**METHODS, **ASYNC_METHODS}
         )
         if name not in known:
             raise ValueError(f"{name!r} is not a lifecycle method; known methods: {sorted(known)}")
