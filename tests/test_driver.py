@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import importlib.util
 import sys
-import time
 import types
 import uuid
 import warnings
@@ -606,13 +605,11 @@ def test_long_chain_executes() -> None:
     was_enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of new objects: the cyclic GC only slows this down
     try:
-        started = time.perf_counter()
         module = module_from_source(body)
         dr = Builder().with_modules(module).build()
         assert len(dr.graph.nodes) == length + 1
         last = f"n{length - 1}"
         assert dr.execute([last, "n0"], inputs={"x": 0}) == {last: length, "n0": 1}
-        assert time.perf_counter() - started < 60  # generous: machines vary
     finally:
         if was_enabled:
             gc.enable()

@@ -38,7 +38,7 @@ import cloudpickle
 from cayley._compat import add_note
 from cayley.execution.contract import SerializationError
 from cayley.execution.modules import ByValueModules
-from cayley.execution.runner import Task, execute_task
+from cayley.execution.runner import Task, TaskTemplate, execute_task
 from cayley.lifecycle.base import LifecycleAdapterSet, adapter_label
 
 __all__ = [
@@ -242,6 +242,11 @@ def _split_large(
     return rows, large, taken
 
 
+_STAY_LOCAL = (
+    "Run the block on MultiThreadingExecutor (tasks stay in this process, nothing is serialised)"
+)
+
+
 def _unsendable_result(task: Task, rows: list[tuple[Any, ...]], engine: str) -> Outcome | None:
     """An error outcome naming the node and item whose result cannot be pickled, if any."""
     for index, row in enumerate(rows):
@@ -252,7 +257,9 @@ def _unsendable_result(task: Task, rows: list[tuple[Any, ...]], engine: str) -> 
                 label = task.labels[index].item if task.labels else None
                 problem = SerializationError(
                     f"The result of node {name!r} ({type(value).__name__}) cannot be sent back "
-                    f"from the {engine} worker: {type(exc).__name__}: {exc}"
+                    f"from the {engine} worker: {type(exc).__name__}: {exc}. {_STAY_LOCAL} or "
+                    f"return a value that pickles (plain data rather than handles, locks or "
+                    f"connections)."
                 )
                 add_note(
                     problem, f"while returning node {name!r}" + (f", {label}" if label else "")
@@ -358,16 +365,16 @@ def run_encoded(
 
 
 # ---- driver side ----------------------------------------------------------------------------
-def _objects_of(task: Task) -> list[Any]:
-    """The functions and classes a task's static part refers to (for by-value modules)."""
+def _objects_of(template: TaskTemplate, adapters: LifecycleAdapterSet | None) -> list[Any]:
+    """The functions and classes a static part refers to (for by-value modules)."""
     objects: list[Any] = []
-    for step in task.template.steps:
+    for step in template.steps:
         objects.append(step.fn)
         if step.retry is not None:
             objects.append(step.retry.fn)
         objects.extend(step.node.originating_functions or ())
-    if task.adapters is not None:
-        objects.extend(type(adapter) for adapter in task.adapters.adapters)
+    if adapters is not None:
+        objects.extend(type(adapter) for adapter in adapters.adapters)
     return objects
 
 
@@ -398,7 +405,8 @@ def describe_unserializable(task: Task, error: Exception) -> SerializationError:
                 where = ", ".join(consumers.get(key, [key]))
                 return SerializationError(
                     f"Cannot send value {key!r} of type {type(value).__name__} to another process "
-                    f"for node argument {where}: {type(exc).__name__}: {exc}"
+                    f"for node argument {where}: {type(exc).__name__}: {exc}. {_STAY_LOCAL} or "
+                    f"create the value inside a node of the block, so each worker makes its own."
                 )
     for step in task.template.steps:
         try:
@@ -406,7 +414,8 @@ def describe_unserializable(task: Task, error: Exception) -> SerializationError:
         except Exception as exc:
             return SerializationError(
                 f"Cannot send the function of node {step.name!r} to another process: "
-                f"{type(exc).__name__}: {exc}"
+                f"{type(exc).__name__}: {exc}. {_STAY_LOCAL} or keep what the function "
+                f"refers to (closures, default arguments) picklable."
             )
     return SerializationError(f"Cannot send task {task.task_id!r} to another process: {error}")
 
@@ -437,8 +446,9 @@ class TaskCodec:
         found = self._static.get(cache_key)
         if found is not None:
             return found[1]
-        self.modules.add(_objects_of(task))
-        static = (task.template, task.adapters, task.run_id, task.materialize_expanders)
+        adapters = None if task.adapters is None else task.adapters.for_workers()
+        self.modules.add(_objects_of(task.template, adapters))
+        static = (task.template, adapters, task.run_id, task.materialize_expanders)
         try:
             blob = cloudpickle.dumps(static)
         except _PICKLING_ERRORS as exc:

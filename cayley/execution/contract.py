@@ -37,8 +37,30 @@ __all__ = [
     "TaskExecutor",
     "TaskFuture",
     "TaskState",
+    "check_pool_size",
     "completed_future",
 ]
+
+
+def check_pool_size(executor: str, max_tasks: object) -> int:
+    """Returns ``max_tasks`` if it is a whole number of workers of at least 1, else raises.
+
+    Raises:
+        TypeError: ``max_tasks`` is not an int (a string from a config file, a float).
+        ValueError: ``max_tasks`` is below 1.
+    """
+    if isinstance(max_tasks, bool) or not isinstance(max_tasks, int):
+        raise TypeError(
+            f"{executor}(max_tasks={max_tasks!r}): max_tasks must be an int (the number of "
+            f"workers), got {type(max_tasks).__name__}. Pass a whole number such as "
+            f"{executor}(max_tasks=4); convert values read from text with int(...)."
+        )
+    if max_tasks < 1:
+        raise ValueError(
+            f"{executor}(max_tasks={max_tasks}): max_tasks must be at least 1 (the number of "
+            f"workers), got {max_tasks}."
+        )
+    return max_tasks
 
 
 class TaskState(enum.Enum):

@@ -20,6 +20,7 @@ from cayley.execution.contract import (
     TaskExecutor,
     TaskFuture,
     TaskState,
+    check_pool_size,
 )
 from cayley.execution.grouping import NodeGroupPurpose
 from cayley.execution.modules import ByValueModules, modules_by_value
@@ -68,9 +69,7 @@ class PoolExecutor(TaskExecutor, abc.ABC):
     """An executor backed by a :mod:`concurrent.futures` pool of ``max_tasks`` workers."""
 
     def __init__(self, max_tasks: int) -> None:
-        if max_tasks < 1:
-            raise ValueError(f"max_tasks must be at least 1, got {max_tasks}")
-        self.max_tasks = max_tasks
+        self.max_tasks = check_pool_size(type(self).__name__, max_tasks)
         self.capacity = max_tasks
         self.pool: concurrent.futures.Executor | None = None
 

@@ -151,6 +151,7 @@ def compile_plan(
     _fill_gathered_names(plans, scopes, groups.of)
     _assign_pull_prereqs(scopes, plans)
     _mark_light_scopes(scopes)
+    _plan_releases(scopes, set(output_map.values()))
 
     return ExecutionPlan(
         root=scopes[()],
@@ -598,6 +599,52 @@ def _mark_light_scopes(scopes: dict[Scope, ScopePlan]) -> None:
                 and all(kind == ENV for _, kind, _ in g.inputs)
             )
             g.light = plan.light
+
+
+def _plan_releases(scopes: dict[Scope, ScopePlan], outputs: Collection[str]) -> None:
+    """Counts, per scope, the reads after which an environment value can be dropped.
+
+    A value in an instance's environment is read by templates of the same scope (done
+    when that template completes for the instance) and by templates of a direct child
+    scope (done at the fan-in of that template over the instance's expansion). Values
+    read deeper, requested outputs and per-item constants stay until the instance ends.
+    """
+    kept = set(outputs)
+    for plan in scopes.values():
+        kept.update(plan.constant_names)
+    for sc, plan in scopes.items():
+        if plan.light:
+            continue
+        depth = len(sc)
+        counts: dict[str, int] = {}
+        pinned: set[str] = set(kept) if depth == 0 else set()
+        for other_scope, other in scopes.items():
+            if other_scope[:depth] != sc:
+                continue
+            for g in other.groups:
+                reads = [n for n, kind, source in g.inputs if kind == ENV and source == depth]
+                if not reads:
+                    continue
+                if other_scope == sc:
+                    g.releases = tuple(reads)
+                elif len(other_scope) == depth + 1:
+                    other.parent_releases[g.local_index] = tuple(reads)
+                else:
+                    pinned.update(reads)
+                    continue
+                for name in reads:
+                    counts[name] = counts.get(name, 0) + 1
+        plan.release_counts = {n: c for n, c in counts.items() if n not in pinned}
+    for plan in scopes.values():
+        for g in plan.groups:
+            g.releases = tuple(n for n in g.releases if n in plan.release_counts)
+        parent = scopes.get(plan.scope[:-1]) if plan.scope else None
+        if parent is not None:
+            plan.parent_releases = {
+                local: names
+                for local, reads in plan.parent_releases.items()
+                if (names := tuple(n for n in reads if n in parent.release_counts))
+            }
 
 
 def _phases(

@@ -93,6 +93,9 @@ class GroupPlan:
     local_dependents: list[int] = field(default_factory=list)
     depth: int = 0  # how many fan-outs this template runs under
     light: bool = False  # the only template of a light scope (see ScopePlan.light)
+    #: Names of its own instance's environment this template reads, counted in
+    #: ``ScopePlan.release_counts``.
+    releases: tuple[str, ...] = ()
     #: Seconds per item of this template's last task, in any run of the plan: the scheduler
     #: sizes batches from it, so a plan run again batches from its first task.
     item_seconds: float | None = None
@@ -128,6 +131,12 @@ class ScopePlan:
     #: One template that needs nothing but the item and values known when items are pulled,
     #: and hands back only gathered values: its items skip per-instance bookkeeping.
     light: bool = False
+    #: Per environment name that can be dropped before the instance ends: how many reads
+    #: it waits for (templates of the scope, fan-ins of child templates reading it).
+    release_counts: dict[str, int] = field(default_factory=dict)
+    #: Per template of this (child) scope: names of the parent's environment it reads,
+    #: released at the fan-in of that template.
+    parent_releases: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.depth = len(self.scope)

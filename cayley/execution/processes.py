@@ -9,11 +9,12 @@ cross the process boundary. A worker that dies fails the task it was running wit
 from __future__ import annotations
 
 import concurrent.futures
+import difflib
 import multiprocessing
 from typing import Any
 
 from cayley.execution.codec import TaskCodec, describe_items
-from cayley.execution.contract import TaskExecutor
+from cayley.execution.contract import TaskExecutor, check_pool_size
 from cayley.execution.pool import WorkerPool, describe_exit
 from cayley.execution.runner import Task
 
@@ -37,6 +38,22 @@ class WorkerDiedError(RuntimeError):
         return (type(self), (str(self), self.pid, self.exitcode))
 
 
+def check_start_method(start_method: str | None) -> str | None:
+    """Returns ``start_method`` if this platform offers it (or it is None), else raises."""
+    if start_method is None:
+        return None
+    offered = multiprocessing.get_all_start_methods()
+    if start_method not in offered:
+        close = difflib.get_close_matches(str(start_method), offered, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"MultiProcessingExecutor(start_method={start_method!r}): unknown start_method; "
+            f"this platform offers {', '.join(map(repr, offered))}, or None for its "
+            f"default.{hint}"
+        )
+    return start_method
+
+
 class MultiProcessingExecutor(TaskExecutor):
     """Runs tasks in worker processes, serialised with cloudpickle.
 
@@ -53,11 +70,9 @@ class MultiProcessingExecutor(TaskExecutor):
     chunk_target_seconds = 0.02
 
     def __init__(self, max_tasks: int, start_method: str | None = None) -> None:
-        if max_tasks < 1:
-            raise ValueError(f"max_tasks must be at least 1, got {max_tasks}")
-        self.max_tasks = max_tasks
+        self.max_tasks = check_pool_size(type(self).__name__, max_tasks)
         self.capacity = 2 * max_tasks
-        self.start_method = start_method
+        self.start_method = check_start_method(start_method)
         self.pool: WorkerPool | None = None
         self.codec = TaskCodec("process")
 

@@ -19,8 +19,10 @@ first task) and the executor's preferred task duration.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import time
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from cayley._compat import add_note
@@ -253,7 +255,7 @@ class _Loop:
         if task.elapsed:
             group.item_seconds = task.elapsed / len(instances)
         if self.return_hooks:
-            self.report_return(task, group, rows)
+            rows = self.report_return(task, group, rows)
         if group.light:
             self.state.complete_light(group, instances, rows)
             return
@@ -271,19 +273,38 @@ class _Loop:
                     note_adapter_error(exc, receive)
                     raise
 
-    def report_return(self, task: Task, group: GroupPlan, rows: list[tuple[Any, ...]]) -> None:
-        """Calls the task-return hooks for each item of a successful task."""
+    def report_return(
+        self, task: Task, group: GroupPlan, rows: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Calls the task-return hooks for each item of a successful task; returns the rows.
+
+        An expander's generator is split in two (:func:`itertools.tee`): the hooks get one
+        branch, the run the other, so a hook that reads the items does not take them from
+        the run, and one that does not read them does not make the run wait for them.
+        """
+        exports = group.template.exports
+        kept: list[tuple[Any, ...]] = []
         for label, row in zip(task.labels or [TaskLabel(group.base_id)] * len(rows), rows):
+            result = dict(zip(exports, row))
+            if group.expander_exports:
+                values = list(row)
+                for pos, name in group.expander_exports:
+                    items = values[pos]
+                    if isinstance(items, Iterator):  # one pass only: give hooks their own
+                        values[pos], result[name] = itertools.tee(items)
+                row = tuple(values)
+            kept.append(row)
             call_hooks(
                 self.return_hooks,
                 run_id=self.run_id,
                 nodes=list(_public_nodes(group)),
-                result=dict(zip(group.template.exports, row)),
+                result=result,
                 success=True,
                 error=None,
                 purpose=group.template.purpose,
                 **label.hook_kwargs(),
             )
+        return kept
 
     def fail(self, exc: BaseException, task: Task, group: GroupPlan, instances: list[Any]) -> None:
         """Names the failing item (or the batch) on ``exc``; tells the return hooks."""

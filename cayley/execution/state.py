@@ -43,6 +43,7 @@ class Instance:
         "waiters",
         "expansions",
         "expansion",
+        "uses",
     )
 
     def __init__(
@@ -72,6 +73,8 @@ class Instance:
         self.waiters: dict[int, list[tuple[Instance, int]]] | None = None
         #: This instance's fan-outs, by expander.
         self.expansions: dict[str, Expansion] | None = None
+        #: Reads still to come of environment values dropped after their last read.
+        self.uses = plan.release_counts.copy() if plan.release_counts else None
 
     def ancestor(self, depth: int) -> Instance:
         """The enclosing instance at ``depth`` (this one if it is at that depth)."""
@@ -236,9 +239,16 @@ class RunState:
                 collected[name][index] = row[pos]
         for pos, name in group.expander_exports:
             self.start_expansion(instance, name, group.base_id, row[pos])
+        if group.releases:
+            self.release_values(instance, group.releases)
         local = group.local_index
         instance.done[local] = True
         instance.pending -= 1
+        if not instance.pending:
+            # Its fan-ins have read what they gathered; dropping the expansions also breaks
+            # the instance <-> expansion cycle, so the instance is freed without waiting
+            # for the garbage collector.
+            instance.expansions = None
         for dependent in group.local_dependents:
             self.release(instance, dependent)
         if instance.waiters is not None:
@@ -268,8 +278,24 @@ class RunState:
 
     def fan_in(self, expansion: Expansion, local: int) -> None:
         """Every item of ``expansion`` ran child template ``local`` (-1: every item pulled)."""
-        for parent_local in expansion.plan.barrier_dependents.get(local, ()):
+        plan = expansion.plan
+        if plan.parent_releases:
+            names = plan.parent_releases.get(local)
+            if names:
+                self.release_values(expansion.instance, names)
+        for parent_local in plan.barrier_dependents.get(local, ()):
             self.release(expansion.instance, parent_local)
+
+    @staticmethod
+    def release_values(instance: Instance, names: tuple[str, ...]) -> None:
+        """One read of each of ``names`` is done; values read for the last time are dropped."""
+        uses = instance.uses
+        assert uses is not None
+        for name in names:
+            left = uses[name] - 1
+            uses[name] = left
+            if left == 0:
+                instance.env.pop(name, None)
 
     # ---- expansions -----------------------------------------------------------------------
     def start_expansion(self, instance: Instance, expander: str, spawner: str, value: Any) -> None:

@@ -126,6 +126,19 @@ _EXTRA_KEYWORDS: dict[str, frozenset[str]] = {
 }
 
 
+#: The hook points and methods called inside a task, wherever the task runs.
+_WORKER_HOOKS = frozenset(
+    {
+        "pre_task_execute",
+        "post_task_execute",
+        "pre_node_execute",
+        "post_node_execute",
+        "collect_worker_report",
+    }
+)
+_WORKER_METHODS = frozenset({"do_node_execute", "do_remote_execute"})
+
+
 def _fitted(name: str, hook: Callable[..., Any]) -> Callable[..., Any]:
     """``hook`` for hook point ``name``, made to ignore extra keywords it cannot take."""
     return without_unknown_keywords(hook, _EXTRA_KEYWORDS.get(name, frozenset()))
@@ -210,6 +223,7 @@ class LifecycleAdapterSet:
 
     def __init__(self, *adapters: Any) -> None:
         unique: list[Any] = []
+        self._for_workers: LifecycleAdapterSet | bool | None = None
         for adapter in adapters:
             if adapter is not None and all(adapter is not a for a in unique):
                 _check_adapter(adapter)
@@ -311,6 +325,38 @@ class LifecycleAdapterSet:
             setattr(clone, name, ())
         clone.has_task_hooks = False
         return clone
+
+    def for_workers(self) -> LifecycleAdapterSet | None:
+        """The part of these adapters that runs inside tasks; None when nothing does.
+
+        This is what travels with a task to a worker process or a cluster. Hooks that run
+        on the driver (graph hooks, task submission and return, validators, result
+        building, receiving worker reports) stay behind, and so do adapters implementing
+        nothing else: a driver-side hook may hold what cannot be pickled (a lock, a
+        connection, a progress bar). Computed once per adapter set.
+        """
+        if self._for_workers is not None:
+            return self._for_workers or None
+        bases = tuple(HOOKS[name] for name in _WORKER_HOOKS) + tuple(
+            METHODS[name] for name in _WORKER_METHODS
+        )
+        workers = tuple(a for a in self.adapters if isinstance(a, bases))
+        if not workers:
+            self._for_workers = False
+            return None
+        kept = copy.copy(self)
+        kept.adapters = workers
+        for name in (*HOOKS, *VALIDATORS):
+            if name not in _WORKER_HOOKS:
+                setattr(kept, name, ())
+        for name in METHODS:
+            if name not in _WORKER_METHODS:
+                setattr(kept, name, None)
+        kept.async_hooks = {}
+        kept.async_methods = {}
+        kept._for_workers = kept
+        self._for_workers = kept
+        return kept
 
     def does_hook(self, name: str, is_async: bool | None = None) -> bool:
         """Whether any adapter implements hook ``name``: synchronously (``is_async=False``),

@@ -36,13 +36,20 @@ def test_first_item_runs_before_the_generator_is_drained(kind):
 
 
 def test_consumption_is_bounded_independently_of_length():
-    """The backlog of a 10x longer generator is no larger (sync executor)."""
+    """The backlog has one bound for every length (sync executor).
+
+    The scheduler stops pulling at its high-water mark of 512 ready items, and a batch in
+    flight holds at most 256 items in process: 1,024 covers both with room for the pull
+    slice, whatever batch sizes the measured item time leads to on a loaded machine. Both
+    lengths are larger than that, so a drained generator fails the test.
+    """
     lags = []
-    for n in (N // 10, N):
+    for n in (N // 5, 2 * N):
         tracker = _tracker()
         build("sync", dyn_lazy).execute(["checked_count"], inputs={"n": n, "tracker": tracker})
+        assert tracker["done"] == n
         lags.append(tracker["max_lag"])
-    assert lags[1] <= max(lags[0] * 2, 64), lags
+    assert max(lags) <= 1024, lags
 
 
 @pytest.mark.parametrize("kind", ["plain", "sync", "threads"])

@@ -430,18 +430,10 @@ def test_negative_ray_retries():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="executor settings are checked in the constructors rewritten on the engine branch",
-)
 def test_pool_size_given_as_a_string():
     expect(TypeError, lambda: executors.MultiThreadingExecutor("2"), ["max_tasks", "'2'"], "int")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="executor settings are checked in the constructors rewritten on the engine branch",
-)
 def test_misspelt_process_start_method():
     expect(
         ValueError,
@@ -620,11 +612,6 @@ def test_result_that_cannot_come_back_from_a_worker_process():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the task codec rewritten on the engine branch should say what to do: run the block "
-    "on MultiThreadingExecutor, or create the value inside a node",
-)
 def test_unpicklable_input_error_says_what_to_do():
     flow = FAN_OUT + "def processed(items: int, lock: object) -> int:\n    return items"
     expect(

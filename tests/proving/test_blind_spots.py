@@ -186,12 +186,6 @@ class ExpanderPeek(api.TaskReturnHook):
             self.seen.append(list(result["items"]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the expander's task hands its live generator to TaskReturnHook: a hook reading "
-    "it drains the items and the run silently loses them (total 0); the scheduler rewritten "
-    "on the engine branch must hand hooks the items, not the generator",
-)
 @pytest.mark.parametrize("kind", ["sync", "threads"])
 def test_a_return_hook_reading_the_expander_result_loses_no_item(kind):
     hook = ExpanderPeek()
@@ -212,12 +206,6 @@ class LockedReturns(api.TaskReturnHook):
             self.count += 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every task carries the whole adapter set to the workers, driver-side hooks "
-    "included, so a TaskReturnHook holding a lock fails on processes; to be fixed with the "
-    "task codec on the engine branch",
-)
 def test_driver_side_hooks_are_not_sent_to_worker_processes():
     hook = LockedReturns()
     dr = make_driver("fork", FAILING, adapters=(hook,))
@@ -392,11 +380,6 @@ def report(total: int) -> dict:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the scheduler keeps every exported value of the root until the run ends; "
-    "to be freed after its last consumer in the run-state rewrite on the engine branch",
-)
 @pytest.mark.parametrize(
     ("kind", "strategy"),
     [("plain", None), ("sync", None), ("threads", None), ("sync", "individually")],
@@ -409,6 +392,70 @@ def test_value_read_by_a_block_is_freed_after_the_fan_in(kind, strategy):
         "total": 55,
         "data alive": 0,
     }
+
+
+NESTED_BROADCAST = """
+import weakref
+from cayley.htypes import Collect, Parallelizable
+
+REFS = {"data": [], "rows": []}
+
+
+class Box:
+    def __init__(self, value):
+        self.value = value
+
+
+def data(x: int) -> Box:
+    box = Box(x)
+    REFS["data"].append(weakref.ref(box))
+    return box
+
+
+def files(n: int) -> Parallelizable[int]:
+    yield from range(n)
+
+
+def rows(files: int) -> Box:
+    box = Box(files)
+    REFS["rows"].append(weakref.ref(box))
+    return box
+
+
+def row(rows: Box) -> Parallelizable[int]:
+    yield from range(rows.value + 1)
+
+
+def cell(row: int, rows: Box, data: Box) -> int:
+    return row + rows.value * data.value
+
+
+def per_file(cell: Collect[int], files: int) -> dict:
+    own = [box for box in (r() for r in REFS["rows"]) if box is not None and box.value == files]
+    return {"sum": sum(cell), "own rows alive": len(own)}
+
+
+def report(per_file: Collect[dict]) -> dict:
+    alive = {k: sum(r() is not None for r in refs) for k, refs in REFS.items()}
+    return {"files": list(per_file), "alive": alive}
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "strategy"), [("plain", None), ("threads", None), ("sync", "individually")]
+)
+def test_values_read_by_nested_blocks_are_freed_after_their_fan_in(kind, strategy):
+    flow = ad_hoc_utils.module_from_source(NESTED_BROADCAST)
+    chosen = grouping.GroupNodesIndividually() if strategy else None
+    dr = make_driver(kind, flow, strategy=chosen)
+    report = dr.execute(["report"], inputs={"x": 2, "n": 3})["report"]
+    # file k has rows 0..k; cell = row + 2k
+    assert [f["sum"] for f in report["files"]] == [0, 1 + 2 * 2, 3 + 3 * 4]
+    # when a file's fan-in ran, its own `rows` had been read for the last time and dropped
+    assert [f["own rows alive"] for f in report["files"]] == [0, 0, 0], report
+    # `data` is read two fan-outs down: kept until the run ends, then dropped
+    assert report["alive"]["rows"] == 0
+    assert sum(r() is not None for r in flow.REFS["data"]) == 0
 
 
 # ---- 5. the no-hook fast path ----------------------------------------------------------------
