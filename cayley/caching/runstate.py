@@ -43,6 +43,7 @@ def record(table: dict[str, Any], name: str, task_id: str | None, value: str) ->
 class NodeInfo:
     """A node's caching behaviour, code version and what its key leaves out."""
 
+    name: str
     behavior: CachingBehavior
     code_version: str | None
     code_error: str | None
@@ -82,6 +83,7 @@ class NodeInfo:
             if param not in ignored
         )
         return cls(
+            name=name,
             behavior=behavior,
             code_version=code_version,
             code_error=code_error,

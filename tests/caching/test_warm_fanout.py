@@ -5,8 +5,100 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
+
+from cayley import driver
+from cayley.caching import data_version
 from cayley.caching.stores import SQLiteMetadataStore
 from cayley.caching.stores.base import MetadataRecord
+from cayley.execution.executors import SynchronousLocalTaskExecutor
+from tests.caching.conftest import RECORD
+
+BLOCK = (
+    RECORD
+    + """
+from cayley.htypes import Collect, Parallelizable
+
+def items(values: list) -> Parallelizable[object]:
+    for v in values:
+        yield v
+
+def first(items: object, factor: int) -> object:
+    _record(f"first-{items!r}")
+    return (items, factor)
+
+def second(first: object) -> str:
+    _record(f"second-{first[0]!r}")
+    return f"{first[0]!r}x{first[1]}"
+
+def joined(second: Collect[str]) -> str:
+    return ",".join(second)
+"""
+)
+
+
+def build(module, path, **config):
+    return (
+        driver.Builder()
+        .with_modules(module)
+        .with_config(config)
+        .enable_dynamic_execution(allow_experimental_mode=True)
+        .with_remote_executor(SynchronousLocalTaskExecutor())
+        .with_cache(path=path)
+        .build()
+    )
+
+
+def run(dr, values, factor=2):
+    return dr.execute(["joined"], inputs={"values": values, "factor": factor})["joined"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (1, True),  # equal, and hash alike
+        (1, 1.0),
+        (0.0, -0.0),
+        ("1", b"1"),  # str and bytes with the same content hash alike
+        (2**63, 2**63 + 1),
+        ("a" * 100, "a" * 99 + "b"),  # too long to be remembered by value
+    ],
+)
+def test_items_equal_or_alike_to_earlier_ones_but_different_miss(flows, tmp_path, before, after):
+    dr = build(flows.module(BLOCK), tmp_path / "c")
+    assert run(dr, [before, 7]) == f"{before!r}x2,7x2"
+    assert run(dr, [before, 7]) == f"{before!r}x2,7x2"
+    flows.calls()
+    assert run(dr, [after, 7]) == f"{after!r}x2,7x2"
+    assert flows.calls() == [f"first-{after!r}", f"second-{after!r}"]
+
+
+def test_scalar_versions_are_those_of_their_pickles():
+    assert data_version(5) == data_version(5) != data_version(True)
+    assert data_version(1) != data_version(1.0) != data_version("1") != data_version(b"1")
+    assert data_version(0.0) != data_version(-0.0)
+    assert data_version(2**100) == data_version(2**100) != data_version(2**100 + 1)
+
+
+def test_a_changed_input_config_or_function_misses_for_every_item(flows, tmp_path):
+    source = BLOCK.replace("factor: int", "factor: int")
+    dr = build(flows.module(source), tmp_path / "c")
+    assert run(dr, [1, 2]) == "1x2,2x2"
+    assert run(dr, [1, 2]) == "1x2,2x2"
+    flows.calls()
+    # an input every item reads
+    assert run(dr, [1, 2], factor=3) == "1x3,2x3"
+    assert sorted(flows.calls()) == ["first-1", "first-2", "second-1", "second-2"]
+    # a config value every item reads (config overrides the input of the same name)
+    configured = build(flows.module(source), tmp_path / "c", factor=5)
+    assert configured.execute(["joined"], inputs={"values": [1, 2]})["joined"] == "1x5,2x5"
+    assert sorted(flows.calls()) == ["first-1", "first-2", "second-1", "second-2"]
+    # the second node of the block edited: it misses, the first still hits
+    edited = build(
+        flows.module(source.replace('f"{first[0]!r}x', 'f"{first[0]!r}*')), tmp_path / "c"
+    )
+    assert run(edited, [1, 2]) == "1*2,2*2"
+    assert sorted(flows.calls()) == ["second-1", "second-2"]
 
 
 def _record(key: str, node: str, last_used: float) -> MetadataRecord:
