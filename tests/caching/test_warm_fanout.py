@@ -101,6 +101,27 @@ def test_a_changed_input_config_or_function_misses_for_every_item(flows, tmp_pat
     assert sorted(flows.calls()) == ["second-1", "second-2"]
 
 
+def test_an_unreadable_item_hit_is_recomputed_from_its_own_arguments(flows, tmp_path):
+    dr = build(flows.module(BLOCK), tmp_path / "c")
+    assert run(dr, [1, 2, 3]) == "1x2,2x2,3x2"
+    flows.calls()
+    versions = dr.cache.data_versions[dr.cache.last_run_id]["first"]
+    damaged = sorted(versions.items())[1][1]  # the second item's result
+    dr.cache.result_store.delete(damaged)
+    # the second node edited: it runs and reads the first node's (lazy) hits
+    edited = build(
+        flows.module(BLOCK.replace('f"{first[0]!r}x', 'f"{first[0]!r}=')), tmp_path / "c"
+    )
+    assert run(edited, [1, 2, 3]) == "1=2,2=2,3=2"
+    calls = flows.calls()
+    assert [c for c in calls if c.startswith("first")] == ["first-2"]
+    assert sorted(c for c in calls if c.startswith("second")) == [
+        "second-1",
+        "second-2",
+        "second-3",
+    ]
+
+
 def _record(key: str, node: str, last_used: float) -> MetadataRecord:
     return MetadataRecord(key, "v" + key, node, "code", "run", None, last_used, last_used)
 
