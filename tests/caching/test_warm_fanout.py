@@ -166,3 +166,34 @@ def test_prefetch_reads_only_an_index_and_old_databases_get_it(tmp_path):
         )
         assert "COVERING INDEX metadata_node_entries" in plan, plan
     db.close()
+
+
+def test_prefetch_answers_again_only_while_nothing_changed_the_database(tmp_path):
+    store, other = SQLiteMetadataStore(tmp_path), SQLiteMetadataStore(tmp_path)
+    now = time.time()
+    store.set_many([_record("k1", "a", now), _record("k2", "a", now)])
+    assert store.prefetch(["a"], 10, now - 3600).versions == {"k1": "vk1", "k2": "vk2"}
+    # another connection (or process) commits: read again
+    other.delete("k1")
+    other.set_many([_record("k3", "a", now)])
+    assert store.prefetch(["a"], 10, now - 3600).versions == {"k2": "vk2", "k3": "vk3"}
+    # a write through this store: read again
+    store.delete("k2")
+    assert store.prefetch(["a"], 10, now - 3600).versions == {"k3": "vk3"}
+    # what a caller does with an answer does not change the next one
+    store.prefetch(["a"], 10, now - 3600).versions.clear()
+    assert store.prefetch(["a"], 10, now - 3600).versions == {"k3": "vk3"}
+    # an hour later, "recently used" is asked again
+    assert store.prefetch(["a"], 10, now - 3600).recent == {"k3"}
+    assert store.prefetch(["a"], 10, now + 1).recent == set()
+
+
+def test_a_driver_sees_entries_removed_by_another_process_between_runs(flows, tmp_path):
+    dr = build(flows.module(BLOCK), tmp_path / "c")
+    assert run(dr, [1, 2]) == "1x2,2x2"
+    assert run(dr, [1, 2]) == "1x2,2x2"
+    flows.calls()
+    other = SQLiteMetadataStore(tmp_path / "c")
+    other.delete_many([e.cache_key for e in other.entries() if e.node_name == "second"])
+    assert run(dr, [1, 2]) == "1x2,2x2"
+    assert sorted(flows.calls()) == ["second-1", "second-2"]
