@@ -13,7 +13,7 @@ from typing import Any
 from cayley.caching.fingerprinting import UnfingerprintableError
 from cayley.caching.hashing import digest
 from cayley.caching.runstate import NodeInfo
-from cayley.caching.values import VersionMemo
+from cayley.caching.values import CachedResult, VersionMemo
 
 __all__ = ["cache_key"]
 
@@ -38,6 +38,10 @@ def cache_key(
             if default is not None:
                 append(param)
                 append(default)
+            continue
+        if value.__class__ is CachedResult:  # an upstream hit: its version is at hand
+            append(param)
+            append(value.data_version)
             continue
         try:
             version = memo.collected_version(value) if collected else version_of(value)
