@@ -234,6 +234,7 @@ class CacheAdapter(
         self._memo.clear()
         if self.log_to_file:
             reporting.append_jsonl(self.path / "cache_logs.jsonl", run.log.materialize("debug"))
+        run.log.close()
 
     def collect_worker_report(self) -> Any:
         """On a worker copy: what it logged, versioned and (for in-memory stores) stored."""

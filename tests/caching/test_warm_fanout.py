@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import time
 
 import pytest
 
 from cayley import driver
-from cayley.caching import data_version
+from cayley.caching import CachingEventType, data_version
 from cayley.caching.stores import SQLiteMetadataStore
 from cayley.caching.stores.base import MetadataRecord
 from cayley.execution.executors import SynchronousLocalTaskExecutor
@@ -197,3 +198,18 @@ def test_a_driver_sees_entries_removed_by_another_process_between_runs(flows, tm
     other.delete_many([e.cache_key for e in other.entries() if e.node_name == "second"])
     assert run(dr, [1, 2]) == "1x2,2x2"
     assert sorted(flows.calls()) == ["second-1", "second-2"]
+
+
+def test_logs_of_finished_runs_are_left_out_of_garbage_collection(flows, tmp_path):
+    dr = build(flows.module(BLOCK), tmp_path / "c")
+    run(dr, [1, 2])
+    run(dr, [1, 2])
+    log = dr.cache.history.log(None)
+    gc.collect()  # untracks the events,
+    gc.collect()  # then the tuple holding only them
+    assert not gc.is_tracked(log.events)  # a driver keeps 64 such logs: never walked
+    assert len(log.events) > 8
+    logs = dr.cache.logs(run_id=dr.cache.last_run_id, level="debug")
+    assert sum(1 for key in logs if isinstance(key, tuple) and key[0] == "second") == 2
+    log.add("adapter", CachingEventType.EXECUTE_NODE.value, "second", msg="after the run")
+    assert log.events[-1][3:6] == ("second", None, "after the run")
