@@ -307,18 +307,18 @@ class RunBook:
             return
         count = len(task_ids)
         durations = list(map(operator.sub, ends, starts))
+        first, last = min(starts), max(ends)
         if workers.count(workers[0]) == count:
-            self._worker_calls(run, workers[0], durations, min(starts), max(ends))
+            self._worker_calls(run, workers[0], durations, first, last)
         else:
             for worker, started, ended, duration in zip(workers, starts, ends, durations):
                 self._worker_calls(run, worker, [duration], started, ended)
         run.dirty_nodes.add(node.name)
         items.starts += count
         if node.started is None:
-            node.started = min(starts)
+            node.started = first
             if node.status == "pending":
                 node.status = "running"
-        last = max(ends)
         node.ended = last if node.ended is None else max(node.ended, last)
         if run.span_count < self.span_limit:
             for task_id, started, ended, worker in zip(task_ids, starts, ends, workers):
@@ -416,33 +416,19 @@ class RunBook:
             items.done += 1
             if items.details < self.item_detail_limit:
                 items.details += 1
-                self._keep_item(run, node, items, task_id, started, duration, worker, None)
+                label = items.label(node.block, task_id)
+                items.keep(label, run.micros(started), duration, worker, None)
             return
         items.failed += 1
         items.failed_tasks[task_id] = None
         node.status = "failed"
-        label = _item_label(node, items, task_id)
+        label = items.label(node.block, task_id)
         if node.error is None:
             node.error, node.error_item = error, label
         self._note_failure(run, node.name, label)
         if items.failed_details < self.failed_item_limit:
             items.failed_details += 1
-            self._keep_item(run, node, items, task_id, started, duration, worker, error)
-
-    @staticmethod
-    def _keep_item(
-        run: RunState,
-        node: NodeState,
-        items: ItemsState,
-        task_id: str | None,
-        started: float,
-        duration: float,
-        worker: str,
-        error: ErrorInfo | None,
-    ) -> None:
-        text = None if error is None else error.traceback or f"{error.type}: {error.message}"
-        label = _item_label(node, items, task_id)
-        items.kept.append([label, run.micros(started), round(duration * 1e6), worker, text])
+            items.keep(label, run.micros(started), duration, worker, error)
 
     # ---- shared bookkeeping ---------------------------------------------------------------
     @staticmethod
@@ -528,11 +514,3 @@ class RunBook:
             self._workers.clear()  # the threads of finished runs may be gone
         graphs, self._graphs = self._graphs, []
         return Changes(runs, graphs, details)
-
-
-def _item_label(node: NodeState, items: ItemsState, task_id: str | None) -> str:
-    """``item 3 of 'urls'`` (with enclosing items); counted for items without task ids."""
-    item = item_of_task(task_id)
-    if item is not None:
-        return item[1]
-    return f"item {items.done + items.failed - 1} of {node.block!r}"
