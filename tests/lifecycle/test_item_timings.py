@@ -203,3 +203,32 @@ def test_a_driver_without_dynamic_execution_calls_node_hooks_for_items():
     assert dr.execute(["total"], inputs={"n": 3, "bad": -1, "flaky": -1})["total"] == 5
     assert timed.timings == []
     assert [name for name, _ in timed.hooked].count("squared") == 3
+
+
+class Doubling(api.NodeExecutionMethod, api.TaskExecutionHook):
+    """Runs each node itself (doubling ``squared``) and counts the item tasks it sees."""
+
+    def __init__(self) -> None:
+        self.tasks = 0
+
+    def run_to_execute_node(self, *, node_callable: Any, node_kwargs: dict, **kwargs: Any):
+        result = node_callable(**node_kwargs)
+        return 2 * result if kwargs["node_name"] == "squared" else result
+
+    def run_before_task_execution(self, *, task_id: str, **future_kwargs: Any) -> None:
+        self.tasks += task_id.startswith("expand-")
+
+    def run_after_task_execution(self, **future_kwargs: Any) -> None:
+        pass
+
+
+def test_calls_through_an_adapter_method_and_task_hooks_are_timed_too():
+    timed, doubling = Timed(), Doubling()
+    dr = build(executors.SynchronousLocalTaskExecutor(), timed, doubling)
+    assert dr.execute(["total"], inputs={"n": 4, "bad": -1, "flaky": 0})["total"] == 28
+    assert doubling.tasks == 4
+    calls = timed.calls()
+    assert calls.count(("checked", task_id(0))) == 1, "a method's call retries by itself"
+    assert sorted(calls) == sorted((node, task_id(i)) for i in range(4) for node in ITEM_NODES)
+    for timings in timed.timings:
+        assert all(s <= e for s, e in zip(timings.started, timings.ended))
