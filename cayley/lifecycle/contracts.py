@@ -232,10 +232,10 @@ class ItemTimings:
 
     Call ``k`` ran node ``nodes[k]`` for the item whose task id is ``task_ids[k]``, from
     ``started[k]`` to ``ended[k]`` (seconds since the epoch, as :func:`time.time`); ``errors``
-    maps the position of each call that raised to its exception. Calls are listed in the
-    order they ran, in the thread that calls the hook: every node of the first item, then
-    every node of the next. A ``@retry`` node has one call per attempt; a task stops at
-    its first error that is not retried, so the failing call, if any, is the last one.
+    maps the position of each call that raised to its exception. The calls ran in the
+    thread that then calls the hook, in the order listed: every node of the first item,
+    then every node of the next. A ``@retry`` node has one call per attempt; a task stops
+    at its first error that is not retried, so the failing call, if any, is the last one.
     """
 
     nodes: list[str] = field(default_factory=list)
