@@ -188,8 +188,12 @@ def log(message: str) -> None:
 def sampler(fn: Callable[[], object], settings: Settings) -> Callable[[], float]:
     """Runs ``fn`` once as a warm-up and returns a sampler of seconds per call.
 
-    Fast calls are batched so that one sample lasts at least ``settings.min_sample_s``.
+    Fast calls are batched so that one sample lasts at least ``settings.min_sample_s``. The
+    batch is sized from a call made after the warm-up: a first call that pays one-off costs
+    (imports, plan compilation, a rewritten graph) would otherwise make batches of one call,
+    each timed cold right after the collection that starts every sample.
     """
+    fn()
     repeat = harness.batch_size(fn, settings.min_sample_s)
     return lambda: harness.time_batch(fn, repeat)
 

@@ -347,7 +347,7 @@ class Driver(VisualizationMixin):
             )
         if not (request.materializers or request.extractors):
             return request, self, False
-        key = request.key
+        key = request.key(self.graph, output_names)
         with self._materialized_lock:
             variant = self._materialized.get(key)
             if variant is not None:

@@ -2,12 +2,12 @@
 
 A cache hit is a node whose value comes from a store instead of its function. For every
 node the adapter computes a cache key from the node's name, its code version and the data
-versions of the arguments it receives (inputs and overrides included), looks the key up
-in the metadata store and, on a hit, returns the stored result instead of calling the
-function. On a miss it calls the function, fingerprints the result, stores it and records
-the key. Keys are made from the arguments actually passed, so the same rule serves plain
-runs, every item of a fan-out (items are keyed by their content), every executor and the
-async driver.
+versions of the arguments it receives (inputs and overrides included; see
+:mod:`cayley.caching.keys`), looks the key up in the metadata store and, on a hit, returns
+the stored result instead of calling the function. On a miss it calls the function,
+fingerprints the result, stores it and records the key. Keys are made from the arguments
+actually passed, so the same rule serves plain runs, every item of a fan-out (items are
+keyed by their content), every executor and the async driver.
 
 A hit that no running node consumes and nobody requested is never loaded: it stays a
 :class:`~cayley.caching.values.CachedResult` whose data version feeds the keys downstream.
@@ -28,9 +28,9 @@ from cayley.caching import reporting
 from cayley.caching.behaviors import LOADER_NODE_TAG, BehaviorSettings, NodeSelection
 from cayley.caching.code_version import CodeVersioner
 from cayley.caching.events import CachingBehavior, CachingEvent, CachingEventType, RunLog
-from cayley.caching.fingerprinting import UnfingerprintableError, combine
-from cayley.caching.hashing import digest
+from cayley.caching.fingerprinting import UnfingerprintableError
 from cayley.caching.history import RunHistory
+from cayley.caching.keys import cache_key
 from cayley.caching.runstate import NodeInfo, RunState, WorkerReport, record
 from cayley.caching.stores.base import (
     CorruptResultError,
@@ -40,9 +40,8 @@ from cayley.caching.stores.base import (
     ResultStore,
 )
 from cayley.caching.stores.file import FileResultStore
-from cayley.caching.stores.memory import InMemoryMetadataStore, InMemoryResultStore
 from cayley.caching.stores.sqlite import SQLiteMetadataStore
-from cayley.caching.values import CachedResult, VersionMemo
+from cayley.caching.values import CachedResult, VersionMemo, with_loaded_results
 from cayley.lifecycle.base import (
     BaseBindAdapters,
     BaseDoNodeExecute,
@@ -65,12 +64,7 @@ __all__ = [
 _EXEC = CachingEventType.EXECUTE_NODE.value
 _GET = CachingEventType.GET_RESULT.value
 _FAILED_EXECUTION = CachingEventType.FAILED_EXECUTION.value
-_FAILED_RETRIEVAL = CachingEventType.FAILED_RETRIEVAL.value
 _FAILED_STORAGE = CachingEventType.FAILED_STORAGE.value
-_IS_FINAL_VAR = CachingEventType.IS_FINAL_VAR.value
-_IS_INPUT = CachingEventType.IS_INPUT.value
-_IS_OVERRIDE = CachingEventType.IS_OVERRIDE.value
-_RESOLVE_BEHAVIOR = CachingEventType.RESOLVE_BEHAVIOR.value
 _SET_CACHE_KEY = CachingEventType.SET_CACHE_KEY.value
 _SET_RESULT = CachingEventType.SET_RESULT.value
 _UNHASHABLE_DATA_VERSION = CachingEventType.UNHASHABLE_DATA_VERSION.value
@@ -206,27 +200,12 @@ class CacheAdapter(
             self._infos = {}
             self.settings.forget()
         path = list(execution_path) if execution_path is not None else list(graph.nodes)
-        log = RunLog(run_id)
-        behaviors, codes = {}, {}
-        for name in path:
-            info = self._info(name)
-            behaviors[name] = info.behavior
-            if info.code_version is not None:
-                codes[name] = info.code_version
-            log.add("adapter", _RESOLVE_BEHAVIOR, name, value=info.behavior)
-        for name in inputs or {}:
-            log.add("adapter", _IS_INPUT, name)
-        for name in overrides or {}:
-            log.add("adapter", _IS_OVERRIDE, name)
-        for name in final_vars:
-            log.add("adapter", _IS_FINAL_VAR, name)
-        run = RunState(
-            run_id=run_id,
-            path=frozenset(path),
-            outputs=frozenset(final_vars),
-            lazy=not self._observed,
-            log=log,
+        infos = {name: self._info(name) for name in path}
+        run = RunState.start(
+            run_id, infos, final_vars, inputs or {}, overrides or {}, lazy=not self._observed
         )
+        behaviors = {name: info.behavior for name, info in infos.items()}
+        codes = {n: i.code_version for n, i in infos.items() if i.code_version is not None}
         found = self.metadata_store.prefetch(path, _PREFETCH_LIMIT, time.time() - _TOUCH_SECONDS)
         run.known, run.known_complete, run.recent = found.versions, found.complete, found.recent
         with self._lock:
@@ -266,11 +245,7 @@ class CacheAdapter(
         if run is None:
             return
         run.merge(report)
-        if isinstance(self.result_store, InMemoryResultStore):
-            for version, blob in report.results.items():
-                self.result_store.set_pickled(version, blob)
-        if isinstance(self.metadata_store, InMemoryMetadataStore):
-            self.metadata_store.set_many(report.records)
+        report.store_in(self.metadata_store, self.result_store)
 
     # ---- the node ---------------------------------------------------------------------------
     def do_node_execute(
@@ -282,16 +257,16 @@ class CacheAdapter(
         if run is None:
             run = self._adopt_run(run_id)
         if name not in run.path:  # plan-made steps (gathering outputs, overridden fan-outs)
-            return node_.callable(**self._resolve(node_, kwargs))
+            return node_.callable(**with_loaded_results(kwargs, self._load))
         info = self._infos.get(name) or self._info(name)
         behavior = info.behavior
         if behavior is CachingBehavior.IGNORE or behavior is CachingBehavior.DISABLE:
             run.log.add("adapter", _EXEC, name, task_id, behavior.name.lower())
-            result = node_.callable(**self._resolve(node_, kwargs))
+            result = node_.callable(**with_loaded_results(kwargs, self._load))
             if behavior is CachingBehavior.DISABLE:
                 return self._finish(run, info, node_, None, result, task_id, store=False)
             return result
-        key, reason = self._cache_key(info, node_, kwargs)
+        key, reason = cache_key(info, node_, kwargs, self._memo)
         if key is not None:
             record(run.cache_keys, name, task_id, key)
             run.log.events.append(
@@ -336,7 +311,9 @@ class CacheAdapter(
         try:
             value = self.result_store.get(version)
         except (ResultNotFound, CorruptResultError) as exc:
-            self._retrieval_failed(run, name, task_id, version, exc)
+            run.forget_unreadable(
+                self.metadata_store, self.result_store, name, task_id, version, exc
+            )
             return _MISS
         run.log.add("result_store", _GET, name, task_id, "hit", version)
         self._memo.remember(value, version)
@@ -352,7 +329,7 @@ class CacheAdapter(
         task_id: str | None,
     ) -> Any:
         try:
-            result = node_.callable(**self._resolve(node_, kwargs))
+            result = node_.callable(**with_loaded_results(kwargs, self._load))
         except Exception as exc:
             run.log.add("adapter", _FAILED_EXECUTION, node_.name, task_id, repr(exc))
             raise
@@ -403,10 +380,8 @@ class CacheAdapter(
         """Fingerprints a computed result and, with a key, stores it."""
         name = node_.name
         try:
-            if info.expander:
-                version = combine([self._memo.version_of(i) for i in result], "items")
-            else:
-                version = self._memo.version_of(result)
+            memo = self._memo
+            version = memo.items_version(result) if info.expander else memo.version_of(result)
         except UnfingerprintableError as exc:
             run.log.add("adapter", _UNHASHABLE_DATA_VERSION, name, task_id, str(exc))
             return result
@@ -415,7 +390,9 @@ class CacheAdapter(
             return result
         try:
             if info.format is not None and isinstance(self.result_store, FileResultStore):
-                result, version = self._store_formatted(result, version, info.format)
+                result, version = self.result_store.set_read_back(
+                    version, result, info.format, self._memo.version_of
+                )
             else:
                 self.result_store.set(version, result)
         except Exception as exc:
@@ -429,69 +406,7 @@ class CacheAdapter(
         self._add_record(run, entry)
         return result
 
-    def _store_formatted(self, result: Any, version: str, format: str) -> tuple[Any, str]:
-        """Stores a result in a data format and returns what reading it back gives (and its
-        version): a format may not round-trip every detail (parquet turns int64 columns into
-        nullable Int64), and this run must see what later hits will."""
-        store = self.result_store
-        assert isinstance(store, FileResultStore)
-        store.set(version, result, format=format)
-        store.flush()
-        loaded = store.get(version)
-        loaded_version = self._memo.version_of(loaded)
-        if loaded_version != version:
-            store.set(loaded_version, loaded, format=format)
-            store.delete(version)
-        return loaded, loaded_version
-
-    # ---- keys and values --------------------------------------------------------------------
-    def _cache_key(self, info: NodeInfo, node_: Any, kwargs: dict) -> tuple[str | None, str]:
-        """The node's cache key, or None and the reason it cannot have one."""
-        if info.code_version is None:
-            return None, f"its code cannot be versioned: {info.code_error}"
-        parts = [node_.name, info.code_version]
-        memo = self._memo
-        for param, collected, default in info.keyed:
-            value = kwargs.get(param, _MISS)
-            if value is _MISS:  # the default applies: keyed like the same value passed
-                if default is not None:
-                    parts.append(param)
-                    parts.append(default)
-                continue
-            try:
-                version = memo.collected_version(value) if collected else memo.version_of(value)
-            except UnfingerprintableError as exc:
-                return None, f"argument {param!r} cannot be fingerprinted: {exc}"
-            parts.append(param)
-            parts.append(version)
-        if info.loader:
-            from cayley.io.freshness import source_token
-
-            token = source_token(node_, kwargs)
-            if token is None:
-                return None, (
-                    "it reads data whose changes cannot be detected (not a local file): it runs "
-                    "every time, and what depends on it hits when it loads equal data"
-                )
-            parts.append(token)
-        return digest("\x00".join(parts).encode()), ""
-
-    def _resolve(self, node_: Any, kwargs: dict) -> dict:
-        """``kwargs`` with cached results loaded (also inside fan-in lists)."""
-        resolved = kwargs
-        for param, value in kwargs.items():
-            if type(value) is CachedResult:
-                if resolved is kwargs:
-                    resolved = dict(kwargs)
-                resolved[param] = value.load(self._load)
-            elif type(value) is list and any(type(v) is CachedResult for v in value):
-                if resolved is kwargs:
-                    resolved = dict(kwargs)
-                resolved[param] = [
-                    v.load(self._load) if type(v) is CachedResult else v for v in value
-                ]
-        return resolved
-
+    # ---- loading hits -----------------------------------------------------------------------
     def _load(self, cached: CachedResult) -> Any:
         """Reads a cached result; recomputes it (with a warning) if it cannot be read."""
         try:
@@ -499,7 +414,14 @@ class CacheAdapter(
         except (ResultNotFound, CorruptResultError) as exc:
             run = self._runs.get(cached.run_id)
             if run is not None:
-                self._retrieval_failed(run, cached.node_name, None, cached.data_version, exc)
+                run.forget_unreadable(
+                    self.metadata_store,
+                    self.result_store,
+                    cached.node_name,
+                    None,
+                    cached.data_version,
+                    exc,
+                )
             if cached.recompute is None:
                 raise CorruptResultError(
                     f"The cached result of node {cached.node_name!r} (data version "
@@ -510,16 +432,6 @@ class CacheAdapter(
             return function(*arguments)
         self._memo.remember(value, cached.data_version)
         return value
-
-    def _retrieval_failed(
-        self, run: RunState, name: str, task_id: str | None, version: str, exc: Exception
-    ) -> None:
-        """Forgets an unreadable result (the entries naming it too) and logs why."""
-        if isinstance(exc, CorruptResultError):
-            self.result_store.delete(version)
-            run.warn(f"cayley cache: {exc}; node {name!r} is recomputed and stored again.")
-        self.metadata_store.delete_data_version(version)
-        run.log.add("result_store", _FAILED_RETRIEVAL, name, task_id, str(exc), version)
 
     # ---- bookkeeping ------------------------------------------------------------------------
     def _info(self, name: str) -> NodeInfo:

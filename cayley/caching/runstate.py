@@ -6,19 +6,26 @@ import inspect
 import threading
 import time
 import warnings
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cayley.caching.behaviors import FORMAT_TAG, READS_TAG, BehaviorSettings
 from cayley.caching.code_version import CodeVersioner
-from cayley.caching.events import CachingBehavior, RunLog
+from cayley.caching.events import CachingBehavior, CachingEventType, RunLog
 from cayley.caching.fingerprinting import UnfingerprintableError, data_version
-from cayley.caching.stores.base import MetadataRecord, MetadataStore, ResultStore
-from cayley.caching.stores.memory import InMemoryResultStore
+from cayley.caching.stores.base import (
+    CorruptResultError,
+    MetadataRecord,
+    MetadataStore,
+    ResultStore,
+)
+from cayley.caching.stores.memory import InMemoryMetadataStore, InMemoryResultStore
 
 __all__ = ["NodeInfo", "RunState", "WorkerReport", "record"]
 
 _SHIPPED_ENTRIES = 20_000
+_FAILED_RETRIEVAL = CachingEventType.FAILED_RETRIEVAL.value
 
 
 def record(table: dict[str, Any], name: str, task_id: str | None, value: str) -> None:
@@ -106,6 +113,36 @@ class RunState:
     warned: set[str] = field(default_factory=set)
     flushing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @classmethod
+    def start(
+        cls,
+        run_id: str,
+        infos: Mapping[str, NodeInfo],
+        final_vars: Collection[str],
+        inputs: Collection[str],
+        overrides: Collection[str],
+        lazy: bool,
+    ) -> RunState:
+        """A run computing the nodes of ``infos``, with what it was asked logged: each node's
+        behaviour, the inputs, the overrides and the requested outputs."""
+        log = RunLog(run_id)
+        for name, info in infos.items():
+            log.add("adapter", CachingEventType.RESOLVE_BEHAVIOR.value, name, value=info.behavior)
+        for kind, names in (
+            (CachingEventType.IS_INPUT, inputs),
+            (CachingEventType.IS_OVERRIDE, overrides),
+            (CachingEventType.IS_FINAL_VAR, final_vars),
+        ):
+            for name in names:
+                log.add("adapter", kind.value, name)
+        return cls(
+            run_id=run_id,
+            path=frozenset(infos),
+            outputs=frozenset(final_vars),
+            lazy=lazy,
+            log=log,
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["flushing"]
@@ -130,6 +167,22 @@ class RunState:
                 metadata.touch(touched, time.time())
         except Exception as exc:
             self.warn(f"cayley cache: could not write the cache metadata: {exc}")
+
+    def forget_unreadable(
+        self,
+        metadata: MetadataStore,
+        results: ResultStore,
+        name: str,
+        task_id: str | None,
+        version: str,
+        exc: Exception,
+    ) -> None:
+        """Forgets a stored result that cannot be read (the entries naming it too); logs why."""
+        if isinstance(exc, CorruptResultError):
+            results.delete(version)
+            self.warn(f"cayley cache: {exc}; node {name!r} is recomputed and stored again.")
+        metadata.delete_data_version(version)
+        self.log.add("result_store", _FAILED_RETRIEVAL, name, task_id, str(exc), version)
 
     def warn(self, message: str) -> None:
         """A RuntimeWarning, once per run and message."""
@@ -188,6 +241,15 @@ class WorkerReport:
         self.records.append(record)
         if isinstance(store, InMemoryResultStore):
             self.results[record.data_version] = store.pickled(record.data_version)
+
+    def store_in(self, metadata: MetadataStore, results: ResultStore) -> None:
+        """On the driver: puts the entries and results shipped for in-memory stores into them
+        (other stores are shared with the workers, which wrote there themselves)."""
+        if isinstance(results, InMemoryResultStore):
+            for version, blob in self.results.items():
+                results.set_pickled(version, blob)
+        if isinstance(metadata, InMemoryMetadataStore):
+            metadata.set_many(self.records)
 
     def take(self, run: RunState) -> None:
         """Moves the run's log, versions, keys and used keys into the report."""

@@ -15,7 +15,7 @@ from cayley.caching.fingerprinting import combine, data_version
 
 _EXACT = frozenset({int, float, complex, str, bytes, bool, type(None), tuple})
 
-__all__ = ["CachedResult", "VersionMemo"]
+__all__ = ["CachedResult", "VersionMemo", "with_loaded_results"]
 
 
 class CachedResult:
@@ -74,6 +74,26 @@ class CachedResult:
         return f"CachedResult({self.node_name!r}, data_version={self.data_version!r})"
 
 
+def with_loaded_results(
+    kwargs: dict[str, Any], load: Callable[[CachedResult], Any]
+) -> dict[str, Any]:
+    """``kwargs`` with its cached results loaded by ``load`` (also inside fan-in lists).
+
+    ``kwargs`` itself is returned when it holds none.
+    """
+    resolved = kwargs
+    for param, value in kwargs.items():
+        if type(value) is CachedResult:
+            if resolved is kwargs:
+                resolved = dict(kwargs)
+            resolved[param] = value.load(load)
+        elif type(value) is list and any(type(v) is CachedResult for v in value):
+            if resolved is kwargs:
+                resolved = dict(kwargs)
+            resolved[param] = [v.load(load) if type(v) is CachedResult else v for v in value]
+    return resolved
+
+
 class VersionMemo:
     """Data versions of live values, by identity, for as long as the value lives.
 
@@ -112,6 +132,10 @@ class VersionMemo:
     def collected_version(self, values: Any) -> str:
         """The version of a fan-in's list, from the versions of its elements."""
         return combine([self.version_of(v) for v in values], "collect")
+
+    def items_version(self, items: Any) -> str:
+        """The version of a fan-out's items, from the versions of each item."""
+        return combine([self.version_of(i) for i in items], "items")
 
     def clear(self) -> None:
         """Forgets everything."""

@@ -36,6 +36,18 @@ from cayley.execution.plan_model import (
     TaskInput,
     plain,
 )
+from cayley.execution.plan_request import (
+    MissingInputsError,
+    check_missing_inputs,
+    needed_nodes,
+)
+from cayley.execution.plan_wiring import (
+    assign_pull_prereqs,
+    fill_gathered_names,
+    mark_light_scopes,
+    plan_releases,
+    wire_dependencies,
+)
 from cayley.execution.runner import Step, TaskTemplate
 from cayley.graph import FunctionGraph
 from cayley.node import DependencyType, Node
@@ -72,30 +84,12 @@ class _GroupKey(NamedTuple):
     phase: int
 
 
-class MissingInputsError(ValueError):
-    """Inputs the requested outputs need were not provided."""
-
-
 def _identity(value: Any) -> Any:
     return value
 
 
 def _gather(values: list[Any]) -> list[Any]:
     return values
-
-
-def _missing_inputs_message(graph: FunctionGraph, missing: Sequence[str], needed: set[str]) -> str:
-    lines = []
-    for name in missing:
-        consumers = sorted(c for c in graph.dependents[name] if c in needed)
-        if consumers:
-            lines.append(f"  Error: Required input {name} not provided for nodes: {consumers}.")
-        else:
-            lines.append(f"  Error: Input {name} was requested as an output but not provided.")
-    lines.append(
-        "Pass them in execute(inputs={...}) or in the config, or override the nodes that need them."
-    )
-    return f"{len(missing)} errors encountered:\n" + "\n".join(lines)
 
 
 @dataclass(eq=False)
@@ -128,8 +122,8 @@ def compile_plan(
 ) -> ExecutionPlan:
     """Compiles the plan computing ``outputs`` from inputs named ``provided``."""
     graph.check_names(outputs)
-    needed = _needed_nodes(graph, outputs, provided, overridden)
-    _check_missing_inputs(graph, needed, provided, overridden)
+    needed = needed_nodes(graph, outputs, provided, overridden)
+    check_missing_inputs(graph, needed, provided, overridden)
     order = graph.in_topological_order(needed)
     constants = {n for n in needed if n in overridden or graph.nodes[n].user_defined}
     table = _computed_nodes(graph, order, needed, constants)
@@ -147,11 +141,11 @@ def compile_plan(
     plans = _build_group_plans(group_order, groups, table, set(output_map.values()), scopes)
     plan_of = dict(zip(group_order, plans))
     producer_of = {name: plan_of[key] for name, key in groups.of.items()}
-    _wire_dependencies(plans, producer_of, table.nodes, scopes)
-    _fill_gathered_names(plans, scopes, groups.of)
-    _assign_pull_prereqs(scopes, plans)
-    _mark_light_scopes(scopes)
-    _plan_releases(scopes, set(output_map.values()))
+    wire_dependencies(plans, producer_of, table.nodes, scopes)
+    fill_gathered_names(plans, scopes, groups.of)
+    assign_pull_prereqs(scopes, plans)
+    mark_light_scopes(scopes)
+    plan_releases(scopes, set(output_map.values()))
 
     return ExecutionPlan(
         root=scopes[()],
@@ -161,53 +155,6 @@ def compile_plan(
         execution_path=[n for n in order if n in table.nodes and n not in constants],
         scopes=scopes,
     )
-
-
-def _needed_nodes(
-    graph: FunctionGraph,
-    outputs: Sequence[str],
-    provided: Collection[str],
-    overridden: Collection[str],
-) -> set[str]:
-    """The nodes the outputs need, plus the expanders of every scope they run in.
-
-    A block runs once per item even when its nodes no longer read the item (overrides), and
-    an overridden node gathered by a Collect still comes once per item: its fan-out too.
-    """
-    needed = graph.required_nodes(outputs, provided, overridden)
-    while True:
-        expanders = set()
-        for name in needed:
-            node = graph.nodes[name]
-            if name in overridden:
-                if node.is_expander and not node.user_defined:
-                    # An overridden expander still fans out in its own scope.
-                    expanders.update(graph.scopes[name])
-                continue
-            expanders.update(graph.scopes[name])
-            for param, dep in zip(node.input_types, graph.dependencies[name]):
-                if param in node.collect_params and dep in overridden:
-                    expanders.update(graph.scopes[dep])
-        expanders -= needed
-        if not expanders:
-            return needed
-        needed |= graph.required_nodes(expanders, provided, overridden)
-
-
-def _check_missing_inputs(
-    graph: FunctionGraph,
-    needed: set[str],
-    provided: Collection[str],
-    overridden: Collection[str],
-) -> None:
-    """Raises MissingInputsError if a needed user input is neither provided nor overridden."""
-    missing = sorted(
-        n
-        for n in needed
-        if graph.nodes[n].user_defined and n not in provided and n not in overridden
-    )
-    if missing:
-        raise MissingInputsError(_missing_inputs_message(graph, missing, needed))
 
 
 def _computed_nodes(
@@ -525,128 +472,6 @@ def _export_routes(
     return tuple(env_exports), tuple(collect_exports), tuple(expander_exports)
 
 
-def _wire_dependencies(
-    plans: list[GroupPlan],
-    producer_of: dict[str, GroupPlan],
-    nodes: dict[str, Node],
-    scopes: dict[Scope, ScopePlan],
-) -> None:
-    """Sets each plan's local, ancestor and barrier deps, their dependents and initial waits."""
-    for plan in plans:
-        local: list[int] = []
-        ancestors: list[AncestorDep] = []
-        barriers: list[BarrierDep] = []
-        for name, kind, arg in plan.inputs:
-            producer = producer_of.get(name)
-            if kind == COLLECTED:
-                child = scopes[plan.scope + (arg,)]
-                if producer is None or nodes[name].is_expander:
-                    # the items themselves, or a constant per item
-                    barriers.append(BarrierDep(arg, -1))
-                    child.barrier_dependents.setdefault(-1, []).append(plan.local_index)
-                else:
-                    barriers.append(BarrierDep(arg, producer.local_index))
-                    child.barrier_dependents.setdefault(producer.local_index, []).append(
-                        plan.local_index
-                    )
-            elif producer is not None and producer is not plan:
-                if producer.scope == plan.scope:
-                    local.append(producer.local_index)
-                    producer.local_dependents.append(plan.local_index)
-                else:
-                    ancestors.append(AncestorDep(producer.depth, producer.local_index))
-        plan.local_deps = tuple(sorted(set(local)))
-        plan.ancestor_deps = plain(sorted(set(ancestors)))
-        plan.barrier_deps = plain(sorted(set(barriers)))
-    for plan in plans:
-        plan.local_dependents = sorted(set(plan.local_dependents))
-    for scope_plan in scopes.values():
-        for dependents in scope_plan.barrier_dependents.values():
-            dependents[:] = sorted(set(dependents))
-        scope_plan.initial_waits = [g.static_wait_count for g in scope_plan.groups]
-
-
-def _fill_gathered_names(
-    plans: list[GroupPlan], scopes: dict[Scope, ScopePlan], computed: Collection[str]
-) -> None:
-    """Sets what each parent gathers from a child scope, and which of those are constants."""
-    for plan in plans:
-        for name, kind, expander in plan.inputs:
-            if kind != COLLECTED:
-                continue
-            child = scopes[plan.scope + (expander,)]
-            if name == expander:
-                child.collects_items = True
-            elif name not in child.collected_names:
-                child.collected_names += (name,)
-    for scope_plan in scopes.values():
-        scope_plan.constant_names = tuple(
-            n for n in scope_plan.collected_names if n not in computed
-        )
-
-
-def _mark_light_scopes(scopes: dict[Scope, ScopePlan]) -> None:
-    """Marks light the block scopes whose only template needs no per-instance bookkeeping."""
-    for sc, plan in scopes.items():
-        if sc and len(plan.groups) == 1 and not plan.children:
-            g = plan.groups[0]
-            plan.light = (
-                not g.local_deps
-                and not g.barrier_deps
-                and not g.env_exports
-                and not g.expander_exports
-                and set(g.ancestor_deps) <= set(plan.pull_prereqs)
-                and all(kind == ENV for _, kind, _ in g.inputs)
-            )
-            g.light = plan.light
-
-
-def _plan_releases(scopes: dict[Scope, ScopePlan], outputs: Collection[str]) -> None:
-    """Counts, per scope, the reads after which an environment value can be dropped.
-
-    A value in an instance's environment is read by templates of the same scope (done
-    when that template completes for the instance) and by templates of a direct child
-    scope (done at the fan-in of that template over the instance's expansion). Values
-    read deeper, requested outputs and per-item constants stay until the instance ends.
-    """
-    kept = set(outputs)
-    for plan in scopes.values():
-        kept.update(plan.constant_names)
-    for sc, plan in scopes.items():
-        if plan.light:
-            continue
-        depth = len(sc)
-        counts: dict[str, int] = {}
-        pinned: set[str] = set(kept) if depth == 0 else set()
-        for other_scope, other in scopes.items():
-            if other_scope[:depth] != sc:
-                continue
-            for g in other.groups:
-                reads = [n for n, kind, source in g.inputs if kind == ENV and source == depth]
-                if not reads:
-                    continue
-                if other_scope == sc:
-                    g.releases = tuple(reads)
-                elif len(other_scope) == depth + 1:
-                    other.parent_releases[g.local_index] = tuple(reads)
-                else:
-                    pinned.update(reads)
-                    continue
-                for name in reads:
-                    counts[name] = counts.get(name, 0) + 1
-        plan.release_counts = {n: c for n, c in counts.items() if n not in pinned}
-    for plan in scopes.values():
-        for g in plan.groups:
-            g.releases = tuple(n for n in g.releases if n in plan.release_counts)
-        parent = scopes.get(plan.scope[:-1]) if plan.scope else None
-        if parent is not None:
-            plan.parent_releases = {
-                local: names
-                for local, reads in plan.parent_releases.items()
-                if (names := tuple(n for n in reads if n in parent.release_counts))
-            }
-
-
 def _phases(
     names: list[str],
     args: dict[str, list[_Arg]],
@@ -695,50 +520,3 @@ def _purpose(members: Sequence[str], nodes: dict[str, Node], scope: Scope) -> No
     if scope:
         return NodeGroupPurpose.EXECUTE_BLOCK
     return NodeGroupPurpose.EXECUTE_SINGLE
-
-
-def _assign_pull_prereqs(scopes: dict[Scope, ScopePlan], groups: list[GroupPlan]) -> None:
-    """For each fan-out: the ancestor templates that must finish before items are pulled.
-
-    Those are the ancestor dependencies of the block's templates that do not themselves wait
-    for the block (a later phase that needs the block's fan-in cannot be waited for).
-    """
-    dependents: dict[int, set[int]] = {g.index: set() for g in groups}
-    by_scope_local = {(g.scope, g.local_index): g for g in groups}
-    expanded_by = {(g.scope, name): g for g in groups for name in g.template.expanders}
-    for g in groups:
-        for local in g.local_deps:
-            dependents[by_scope_local[(g.scope, local)].index].add(g.index)
-        for depth, local in g.ancestor_deps:
-            dependents[by_scope_local[(g.scope[:depth], local)].index].add(g.index)
-        for expander, local in g.barrier_deps:
-            if local >= 0:
-                dependents[by_scope_local[(g.scope + (expander,), local)].index].add(g.index)
-            elif (g.scope, expander) in expanded_by:
-                # waiting for every item of an expander waits for the template running it
-                dependents[expanded_by[(g.scope, expander)].index].add(g.index)
-    for sc, plan in scopes.items():
-        if not sc:
-            continue
-        # Templates inside the block, and fan-ins of its bare items (or of per-item
-        # constants), which wait for every item to be pulled.
-        inside = [
-            g.index
-            for g in groups
-            if g.scope[: len(sc)] == sc or (g.scope == sc[:-1] and (sc[-1], -1) in g.barrier_deps)
-        ]
-        downstream: set[int] = set(inside)
-        stack = list(inside)
-        while stack:
-            i = stack.pop()
-            for j in dependents[i]:
-                if j not in downstream:
-                    downstream.add(j)
-                    stack.append(j)
-        prereqs = set()
-        for g in plan.groups:
-            for depth, local in g.ancestor_deps:
-                producer = by_scope_local[(g.scope[:depth], local)]
-                if producer.index not in downstream:
-                    prereqs.add(AncestorDep(depth, local))
-        plan.pull_prereqs = plain(sorted(prereqs))

@@ -20,6 +20,7 @@ from cayley.node import DependencyType, Node
 __all__ = [
     "DATA_VALIDATOR_ORIGINAL_OUTPUT_TAG",
     "IS_DATA_VALIDATOR_TAG",
+    "AnnotatedModelCheck",
     "BaseDataValidationDecorator",
     "check_output",
     "check_output_custom",
@@ -219,3 +220,40 @@ class check_output(BaseDataValidationDecorator):
                 f"cannot validate node {node_to_validate.name!r}: {exc} Check `target_` if the "
                 "function produces several nodes."
             ) from exc
+
+
+class AnnotatedModelCheck(BaseDataValidationDecorator):
+    """Base of the ``check_output`` decorators that take the model from the return annotation.
+
+    A subclass names the ``check_output`` keyword the model goes to and finds the model in
+    a node's type; the validator nodes are those of ``check_output(<keyword>=model)``.
+
+    Args:
+        importance: ``"warn"`` logs failures, ``"fail"`` raises ``DataValidationError``.
+        target: the nodes to validate (as ``target_`` of ``check_output``).
+    """
+
+    decorator_name = "check_output"
+    #: The keyword of :class:`check_output` that receives the model.
+    model_keyword = "model"
+
+    def __init__(
+        self,
+        importance: str = dq_base.DataValidationLevel.WARN.value,
+        target: base.TargetType = None,
+    ) -> None:
+        super().__init__(target=target)
+        check_importance(importance, self.decorator_name)
+        self.importance = importance
+
+    @abc.abstractmethod
+    def model_for(self, node_to_validate: Node) -> Any:
+        """The model of the node's type; raises ``InvalidDecoratorException`` naming the
+        node and what to annotate when there is none."""
+
+    def get_validators(self, node_to_validate: Node) -> list[dq_base.DataValidator]:
+        """The validators of ``check_output`` given the model of the node's type."""
+        model = self.model_for(node_to_validate)
+        return check_output(
+            importance=self.importance, target_=self.target, **{self.model_keyword: model}
+        ).get_validators(node_to_validate)

@@ -132,6 +132,8 @@ class with_columns_base(base.NodeInjector, abc.ABC):
         dataframe_type: type | None = None,
     ) -> None:
         if dataframe_type is None:
+            dataframe_type = self.default_dataframe_type()
+        if dataframe_type is None:
             raise base.InvalidDecoratorException(
                 "with_columns needs the dataframe type of its library (dataframe_type=...)."
             )
@@ -161,6 +163,10 @@ class with_columns_base(base.NodeInjector, abc.ABC):
         self.dataframe_type = dataframe_type
 
     # ---- what a library provides --------------------------------------------------------
+    def default_dataframe_type(self) -> type | None:
+        """The frame type used when ``dataframe_type`` is not given (None: it must be)."""
+        return None
+
     # A subclass implements these three, or (as Hamilton's subclasses do) overrides
     # get_initial_nodes, get_subdag_nodes, chain_subdag_nodes and validate instead.
     def column_type(self) -> Any:

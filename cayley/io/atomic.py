@@ -21,6 +21,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Iterator
+from types import TracebackType
 from typing import Any
 
 __all__ = ["atomic_directory", "atomic_path", "is_local_path"]
@@ -44,6 +45,15 @@ def _temporary_sibling(target: str) -> str:
     return os.path.join(directory, f"{_PREFIX}{unique}-{base}")
 
 
+def _local_text(path: Any) -> str | None:
+    """``path`` as text if it names a local file, else None."""
+    if type(path) is not str:
+        if not is_local_path(path):
+            return None
+        return os.fspath(path)
+    return None if "://" in path else path
+
+
 def _discard(path: str) -> None:
     try:
         if os.path.isdir(path) and not os.path.islink(path):
@@ -54,33 +64,63 @@ def _discard(path: str) -> None:
         pass
 
 
-@contextlib.contextmanager
-def atomic_path(path: Any, *, append: bool = False) -> Iterator[Any]:
+class atomic_path:  # lower case: used like a function, ``with atomic_path(path) as target``
     """Yields where to write instead of ``path``; moves it onto ``path`` on success.
 
     With ``append=True`` (writers that add to an existing file, such as ``mode="a"``) the
     temporary file starts as a copy of the current one. The file keeps the permissions of
     the file it replaces. Non-local targets are yielded unchanged.
+
+    A class rather than a generator-based context manager: savers of small values enter
+    one on every save, and this costs a fraction of a generator's set-up and tear-down.
     """
-    if not is_local_path(path):
-        yield path
-        return
-    target = os.fspath(path)
-    temporary = _temporary_sibling(target)
-    try:
-        if append and os.path.exists(target):
-            shutil.copy2(target, temporary)
-        yield temporary
+
+    __slots__ = ("_append", "_path", "_target", "_temporary")
+
+    def __init__(self, path: Any, *, append: bool = False) -> None:
+        self._path = path
+        self._append = append
+        self._target: str | None = None
+        self._temporary: str | None = None
+
+    def __enter__(self) -> Any:
+        target = _local_text(self._path)
+        if target is None:
+            return self._path
+        temporary = _temporary_sibling(target)
+        if self._append and os.path.exists(target):
+            try:
+                shutil.copy2(target, temporary)
+            except BaseException:
+                _discard(temporary)
+                raise
+        self._target, self._temporary = target, temporary
+        return temporary
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        target, temporary = self._target, self._temporary
+        if target is None or temporary is None:
+            return
+        self._target = self._temporary = None
+        if exc_type is not None:
+            _discard(temporary)
+            return
         try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        except OSError:
-            pass  # nothing replaced: the new file keeps the default permissions
-        else:
-            os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        _discard(temporary)
-        raise
+            try:
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except OSError:
+                pass  # nothing replaced: the new file keeps the default permissions
+            else:
+                os.chmod(temporary, mode)
+            os.replace(temporary, target)
+        except BaseException:
+            _discard(temporary)
+            raise
 
 
 @contextlib.contextmanager
@@ -91,10 +131,10 @@ def atomic_directory(path: Any) -> Iterator[Any]:
     aside, the new one renamed into place, and the old one deleted. A failure leaves the old
     directory as it was.
     """
-    if not is_local_path(path):
+    target = _local_text(path)
+    if target is None:
         yield path
         return
-    target = os.fspath(path)
     temporary = _temporary_sibling(target)
     try:
         yield temporary

@@ -18,15 +18,14 @@ import dataclasses
 import difflib
 import functools
 import inspect
-import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from cayley.function_modifiers.base import InvalidDecoratorException
-from cayley.function_modifiers.dependencies import LiteralDependency, UpstreamDependency
 from cayley.graph import FunctionGraph
 from cayley.graph_types import HamiltonNode
 from cayley.io import nodes as io_nodes
+from cayley.io.keys import freeze_arguments
 from cayley.io.resolve import keyword_signature, resolve_adapter
 from cayley.lifecycle.api import ResultBuilder
 from cayley.node import DependencyType, Node
@@ -49,26 +48,12 @@ def _close_matches(name: str, names: Collection[str]) -> str:
     return f" Did you mean {matches}?" if matches else ""
 
 
-def _freeze(value: Any) -> Any:
-    """A hashable stand-in for an argument value (identity for anything not plain data)."""
-    if value is None or isinstance(value, (str, int, float, bool, bytes)):
-        return (type(value).__name__, value)
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(_freeze(v) for v in value))
-    if isinstance(value, dict):
-        return ("dict", tuple((_freeze(k), _freeze(v)) for k, v in value.items()))
-    if isinstance(value, UpstreamDependency):
-        return ("source", value.source)
-    if isinstance(value, LiteralDependency):
-        return ("value", _freeze(value.value))
-    if isinstance(value, os.PathLike):
-        return ("path", os.fspath(value))
-    return ("id", id(value))
+@functools.lru_cache(maxsize=1024)
+def _check_fits(fmt: str, role: str, classes: tuple[type, ...], given: frozenset[str]) -> None:
+    """Fail early when no class of the format takes these arguments, whatever the type.
 
-
-def _check_fits(fmt: str, role: str, classes: Sequence[type], given: Collection[str]) -> None:
-    """Fail early when no class of the format takes these arguments, whatever the type."""
-    given = set(given)
+    Cached: the outcome depends only on the classes and the argument names.
+    """
     for cls in classes:
         required = set(cls.get_required_arguments())
         if required <= given <= required | set(cls.get_optional_arguments()):
@@ -134,11 +119,27 @@ class MaterializerFactory:
         self.arguments = io_nodes.split_arguments(data_saver_kwargs, f"to.{self.fmt}({id!r})")
         _check_fits(self.fmt, "saver", self.savers, self.arguments.names)
 
-    def key(self) -> tuple[Any, ...]:
-        """What determines the nodes this factory makes (for caching rewritten graphs)."""
-        deps = tuple(d if isinstance(d, str) else ("id", id(d)) for d in self.dependencies)
+    def key(self, graph: FunctionGraph, names: NameResolver | None = None) -> tuple[Any, ...]:
+        """What determines the nodes this factory adds to ``graph`` (for caching rewrites).
+
+        Dependencies count by the node they name, the saver classes and ``combine`` by
+        identity, the arguments as :func:`~cayley.io.keys.freeze` keys them.
+        """
         combine = None if self.result_builder is None else id(self.result_builder)
-        return ("to", self.fmt, self.id, deps, combine, _freeze(self.data_saver_kwargs))
+        return (
+            "to",
+            self.savers,
+            self.id,
+            tuple(self._dependency_names(graph, names or _names)),
+            combine,
+            freeze_arguments(self.data_saver_kwargs),
+        )
+
+    def _dependency_names(self, graph: FunctionGraph, names: NameResolver) -> list[str]:
+        deps = self.dependencies
+        if all(type(d) is str for d in deps):
+            return list(deps)
+        return names(deps, graph)
 
     def generate_nodes(
         self, fn_graph: FunctionGraph, names: NameResolver | None = None
@@ -149,11 +150,7 @@ class MaterializerFactory:
     def _generate(
         self, known: Mapping[str, Node], graph: FunctionGraph, names: NameResolver
     ) -> list[Node]:
-        deps = (
-            names(self.dependencies, graph)
-            if any(not isinstance(d, str) for d in self.dependencies)
-            else list(self.dependencies)
-        )
+        deps = self._dependency_names(graph, names)
         unknown = [d for d in deps if d not in known]
         if unknown:
             hint = _close_matches(unknown[0], known)
@@ -224,8 +221,11 @@ class ExtractorFactory:
         _check_fits(self.fmt, "loader", self.loaders, self.arguments.names)
 
     def key(self) -> tuple[Any, ...]:
-        """What determines the nodes this factory makes (for caching rewritten graphs)."""
-        return ("from", self.fmt, self.target, _freeze(self.data_loader_kwargs))
+        """What determines the nodes this factory makes (for caching rewritten graphs).
+
+        The loader classes count by identity, the arguments as :func:`~cayley.io.keys.freeze` keys them.
+        """
+        return ("from", self.loaders, self.target, freeze_arguments(self.data_loader_kwargs))
 
     def generate_nodes(self, fn_graph: FunctionGraph) -> list[Node]:
         """``load_data.<target>`` and ``<target>``."""
@@ -311,10 +311,12 @@ class MaterializationRequest:
             )
         return cls(tuple(savers), tuple(loaders), tuple(additional_vars))
 
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """Identifies the rewritten graph: equal keys give equal graphs."""
-        return tuple(f.key() for f in (*self.extractors, *self.materializers))
+    def key(self, graph: FunctionGraph, names: NameResolver = _names) -> tuple[Any, ...]:
+        """Identifies the rewrite of ``graph``: equal keys give graphs that behave the same."""
+        return (
+            *(f.key() for f in self.extractors),
+            *(f.key(graph, names) for f in self.materializers),
+        )
 
     @property
     def outputs(self) -> list[str]:

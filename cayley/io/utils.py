@@ -31,6 +31,8 @@ METADATA_VERSION = "1.0.0"
 
 
 def _path_text(path: Any) -> str:
+    if type(path) is str:
+        return path
     return os.fspath(path) if isinstance(path, os.PathLike) else str(path)
 
 

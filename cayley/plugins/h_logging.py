@@ -33,10 +33,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection, MutableMapping
-from contextvars import ContextVar
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cayley.graph_types import HamiltonGraph, HamiltonNode
 from cayley.lifecycle.api import (
@@ -49,74 +48,15 @@ from cayley.lifecycle.api import (
 )
 from cayley.lifecycle.base import BasePostNodeExecuteAsync, BasePreNodeExecute
 from cayley.node import Node
+from cayley.plugins.h_logging_context import (
+    NOWHERE,
+    ContextLogger,
+    LoggingContext,
+    current,
+    get_logger,
+)
 
 __all__ = ["AsyncLoggingAdapter", "ContextLogger", "LoggingAdapter", "get_logger"]
-
-if TYPE_CHECKING:
-    _LoggerAdapterBase = logging.LoggerAdapter[logging.Logger]
-else:
-    _LoggerAdapterBase = logging.LoggerAdapter
-
-
-@dataclass(frozen=True)
-class _LoggingContext:
-    """Where the current thread is: which run, task and node."""
-
-    graph: str | None = None
-    task: str | None = None
-    node: str | None = None
-
-    def prefix(self, with_node: bool = True) -> str:
-        """The message prefix for this place (the node is left out of task prefixes unless
-        ``with_node``)."""
-        if self.task:
-            if self.node and with_node:
-                return f"Task '{self.task}' - Node '{self.node}' - "
-            return f"Task '{self.task}' - "
-        if self.node:
-            return f"Node '{self.node}' - "
-        if self.graph:
-            return f"Graph run '{self.graph}' - "
-        return ""
-
-
-_NOWHERE = _LoggingContext()
-_context: ContextVar[_LoggingContext] = ContextVar("cayley_logging_context", default=_NOWHERE)
-
-
-class ContextLogger(_LoggerAdapterBase):
-    """A logger adapter that prefixes messages with the current run, task and node.
-
-    The place is tracked per thread (and per asyncio task) by :class:`LoggingAdapter`. Extra
-    keys understood in ``extra=``:
-
-    - ``override_context``: a context to use instead of the current one;
-    - ``skip_context``: log the message without a prefix;
-    - ``node_context``: inside a task, name the node too.
-    """
-
-    def process(
-        self, msg: Any, kwargs: MutableMapping[str, Any]
-    ) -> tuple[Any, MutableMapping[str, Any]]:
-        """Adds the prefix to ``msg`` and merges the adapter's extras into the call's."""
-        extra = {**(self.extra or {}), **(kwargs.get("extra") or {})}
-        kwargs["extra"] = extra
-        if "skip_context" in extra:
-            return msg, kwargs
-        context = extra.get("override_context")
-        if not isinstance(context, _LoggingContext):
-            context = _context.get()
-        node_too = "node_context" in extra or not context.task
-        return f"{context.prefix(with_node=node_too)}{msg}", kwargs
-
-
-def get_logger(name: str | None = None) -> ContextLogger:
-    """A :class:`ContextLogger` over ``logging.getLogger(name)`` (the root logger by default).
-
-    Use it inside node functions so their messages say which run, task and node they come
-    from, in the same format as :class:`LoggingAdapter`.
-    """
-    return ContextLogger(logging.getLogger(name), extra={})
 
 
 def _quoted(names: Collection[str]) -> str:
@@ -241,7 +181,7 @@ class LoggingAdapter(
             self._runs[run_id] = _RunLog(
                 started=time.perf_counter(), provided=frozenset(inputs) | frozenset(overrides)
             )
-        _context.set(_LoggingContext(graph=run_id))
+        current.set(LoggingContext(graph=run_id))
         extra = self._fields(
             run_id,
             final_vars=list(final_vars),
@@ -268,10 +208,10 @@ class LoggingAdapter(
         """Logs the end of the run; a failure is ``ERROR`` (its traceback was logged where the
         error was first seen, or is logged here if nothing saw it)."""
         run = self._run(run_id)
-        _context.set(_NOWHERE)
+        current.set(NOWHERE)
         duration = None if run is None else time.perf_counter() - run.started
         extra = {
-            "override_context": _LoggingContext(graph=run_id),
+            "override_context": LoggingContext(graph=run_id),
             **self._fields(run_id, duration=duration, error=_describe(error)),
         }
         if success:
@@ -296,7 +236,7 @@ class LoggingAdapter(
         self.logger.info(
             "Dynamic DAG detected; task-based logging is enabled",
             extra={
-                "override_context": _LoggingContext(graph=run_id),
+                "override_context": LoggingContext(graph=run_id),
                 **self._fields(run_id, task_ids=list(task_ids)),
             },
         )
@@ -322,7 +262,7 @@ class LoggingAdapter(
         """Logs that a task is handed to its executor (``DEBUG``)."""
         self._start(run_id, "submission", task_id, None)
         extra = {
-            "override_context": _LoggingContext(graph=run_id, task=task_id),
+            "override_context": LoggingContext(graph=run_id, task=task_id),
             **self._fields(run_id, task_id, spawning_task_id=spawning_task_id),
         }
         if spawning_task_id:
@@ -345,7 +285,7 @@ class LoggingAdapter(
     ) -> None:
         """Logs the start of a task and its nodes (``DEBUG``); runs where the task runs."""
         self._start(run_id, "task", task_id, None)
-        _context.set(_LoggingContext(graph=run_id, task=task_id))
+        current.set(LoggingContext(graph=run_id, task=task_id))
         if self._provided(run_id, task_id):
             return
         names = [n.name for n in nodes]
@@ -370,11 +310,11 @@ class LoggingAdapter(
     ) -> None:
         """Logs the end of a task (``DEBUG``, ``ERROR`` on failure); runs where the task runs."""
         duration = self._elapsed(run_id, "task", task_id, None)
-        _context.set(_LoggingContext(graph=run_id))
+        current.set(LoggingContext(graph=run_id))
         if self._provided(run_id, task_id):
             return
         extra = {
-            "override_context": _LoggingContext(graph=run_id, task=task_id),
+            "override_context": LoggingContext(graph=run_id, task=task_id),
             **self._fields(run_id, task_id, duration=duration, error=_describe(error)),
         }
         if success:
@@ -399,9 +339,9 @@ class LoggingAdapter(
         """Logs a task's result arriving back on the driver (``INFO``); a failure is logged
         here (``ERROR``) only if no other message of this process reported it."""
         duration = self._elapsed(run_id, "submission", task_id, None)
-        _context.set(_LoggingContext(graph=run_id))
+        current.set(LoggingContext(graph=run_id))
         extra = {
-            "override_context": _LoggingContext(graph=run_id, task=task_id),
+            "override_context": LoggingContext(graph=run_id, task=task_id),
             **self._fields(run_id, task_id, duration=duration, error=_describe(error)),
         }
         if success:
@@ -425,7 +365,7 @@ class LoggingAdapter(
     ) -> None:
         """Logs the start of a node and the names of its inputs (``DEBUG``)."""
         self._start(run_id, "node", task_id, node_name)
-        _context.set(_LoggingContext(graph=run_id, task=task_id, node=node_name))
+        current.set(LoggingContext(graph=run_id, task=task_id, node=node_name))
         extra = self._fields(run_id, task_id, node_name)
         if node_kwargs:
             self.logger.debug(
@@ -451,9 +391,9 @@ class LoggingAdapter(
         """Logs the end of a node (``INFO``; ``DEBUG`` inside tasks); a failure is ``ERROR``
         with the traceback."""
         duration = self._elapsed(run_id, "node", task_id, node_name)
-        _context.set(_LoggingContext(graph=run_id, task=task_id))
+        current.set(LoggingContext(graph=run_id, task=task_id))
         extra = {
-            "override_context": _LoggingContext(graph=run_id, task=task_id, node=node_name),
+            "override_context": LoggingContext(graph=run_id, task=task_id, node=node_name),
             "node_context": True,
             **self._fields(run_id, task_id, node_name, duration=duration, error=_describe(error)),
         }
@@ -500,7 +440,7 @@ class AsyncLoggingAdapter(GraphExecutionHook, BasePreNodeExecute, BasePostNodeEx
         """Logs that a node is about to run, with the names of its inputs (``DEBUG``)."""
         impl = self._impl
         impl._start(run_id, "node", task_id, node_.name)
-        _context.set(_LoggingContext(graph=run_id, task=task_id, node=node_.name))
+        current.set(LoggingContext(graph=run_id, task=task_id, node=node_.name))
         extra = impl._fields(run_id, task_id, node_.name)
         if kwargs:
             impl.logger.debug(

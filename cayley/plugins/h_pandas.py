@@ -27,8 +27,7 @@ also need pyarrow (``pip install "cayley[io]"``).
 from __future__ import annotations
 
 import os
-import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 try:
@@ -79,26 +78,9 @@ class with_columns(with_columns_base):
         config_required: config keys the functions need (``None``: the whole config).
     """
 
-    def __init__(
-        self,
-        *load_from: Callable[..., Any] | types.ModuleType,
-        columns_to_pass: list[str] | None = None,
-        pass_dataframe_as: str | None = None,
-        on_input: str | None = None,
-        select: list[str] | None = None,
-        namespace: str | None = None,
-        config_required: list[str] | None = None,
-    ) -> None:
-        super().__init__(
-            *load_from,
-            columns_to_pass=columns_to_pass,
-            pass_dataframe_as=pass_dataframe_as,
-            on_input=on_input,
-            select=select,
-            namespace=namespace,
-            config_required=config_required,
-            dataframe_type=pd.DataFrame,
-        )
+    def default_dataframe_type(self) -> type:
+        """``pd.DataFrame``."""
+        return pd.DataFrame
 
     def column_type(self) -> type:
         """``pd.Series``."""

@@ -26,7 +26,6 @@ except ImportError as exc:
         'install "cayley[pandera]"'
     ) from exc
 
-from cayley.data_quality import base as dq_base
 from cayley.function_modifiers import base as fm_base
 from cayley.function_modifiers import validation
 from cayley.node import Node
@@ -44,7 +43,7 @@ def model_of(output_type: Any) -> type[DataFrameModel] | None:
     return model if isinstance(model, type) and issubclass(model, DataFrameModel) else None
 
 
-class check_output(validation.BaseDataValidationDecorator):
+class check_output(validation.AnnotatedModelCheck):
     """Validate the output against the pandera ``DataFrameModel`` of its return annotation.
 
     Args:
@@ -53,18 +52,10 @@ class check_output(validation.BaseDataValidationDecorator):
     """
 
     decorator_name = "h_pandera.check_output"
+    model_keyword = "schema"
 
-    def __init__(
-        self,
-        importance: str = dq_base.DataValidationLevel.WARN.value,
-        target: fm_base.TargetType = None,
-    ) -> None:
-        super().__init__(target=target)
-        self.importance = importance
-        validation.check_importance(importance, self.decorator_name)
-
-    def get_validators(self, node_to_validate: Node) -> list[dq_base.DataValidator]:
-        """The pandera validator for the model named by the node's type."""
+    def model_for(self, node_to_validate: Node) -> type[DataFrameModel]:
+        """The pandera model named by the node's type."""
         model = model_of(node_to_validate.type)
         if model is None:
             raise fm_base.InvalidDecoratorException(
@@ -73,6 +64,4 @@ class check_output(validation.BaseDataValidationDecorator):
                 "e.g. pandera.typing.pandas.DataFrame[MyModel] (or pass the schema with "
                 "check_output(schema=...))."
             )
-        return validation.check_output(
-            importance=self.importance, schema=model, target_=self.target
-        ).get_validators(node_to_validate)
+        return model

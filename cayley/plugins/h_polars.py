@@ -15,8 +15,7 @@ names the ``cayley[polars]`` extra. LazyFrames have their own module,
 from __future__ import annotations
 
 import os
-import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cayley import base
@@ -105,27 +104,9 @@ class with_columns(with_columns_base):
     too (expressions are evaluated against the frame, scalars broadcast).
     """
 
-    def __init__(
-        self,
-        *load_from: Callable[..., Any] | types.ModuleType,
-        columns_to_pass: list[str] | None = None,
-        pass_dataframe_as: str | None = None,
-        on_input: str | None = None,
-        select: list[str] | None = None,
-        namespace: str | None = None,
-        config_required: list[str] | None = None,
-    ) -> None:
-        pl = import_polars("h_polars.with_columns")
-        super().__init__(
-            *load_from,
-            columns_to_pass=columns_to_pass,
-            pass_dataframe_as=pass_dataframe_as,
-            on_input=on_input,
-            select=select,
-            namespace=namespace,
-            config_required=config_required,
-            dataframe_type=pl.DataFrame,
-        )
+    def default_dataframe_type(self) -> type:
+        """``pl.DataFrame`` (needs polars: the error names the extra to install)."""
+        return import_polars("h_polars.with_columns").DataFrame
 
     def column_type(self) -> type:
         """``pl.Series``."""

@@ -10,8 +10,6 @@ polars is imported only when these are used; without it an :class:`ImportError` 
 
 from __future__ import annotations
 
-import types
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cayley import base
@@ -66,27 +64,9 @@ class with_columns(with_columns_base):
     node returning ``pl.Expr`` is added.
     """
 
-    def __init__(
-        self,
-        *load_from: Callable[..., Any] | types.ModuleType,
-        columns_to_pass: list[str] | None = None,
-        pass_dataframe_as: str | None = None,
-        on_input: str | None = None,
-        select: list[str] | None = None,
-        namespace: str | None = None,
-        config_required: list[str] | None = None,
-    ) -> None:
-        pl = import_polars("h_polars_lazyframe.with_columns")
-        super().__init__(
-            *load_from,
-            columns_to_pass=columns_to_pass,
-            pass_dataframe_as=pass_dataframe_as,
-            on_input=on_input,
-            select=select,
-            namespace=namespace,
-            config_required=config_required,
-            dataframe_type=pl.LazyFrame,
-        )
+    def default_dataframe_type(self) -> type:
+        """``pl.LazyFrame`` (needs polars: the error names the extra to install)."""
+        return import_polars("h_polars_lazyframe.with_columns").LazyFrame
 
     def column_type(self) -> type:
         """``pl.Expr``."""

@@ -22,7 +22,6 @@ except ImportError as exc:
         'pip install "cayley[pydantic]"'
     ) from exc
 
-from cayley.data_quality import base as dq_base
 from cayley.data_quality import default_validators
 from cayley.function_modifiers import base as fm_base
 from cayley.function_modifiers import validation
@@ -31,7 +30,7 @@ from cayley.node import Node
 __all__ = ["check_output"]
 
 
-class check_output(validation.BaseDataValidationDecorator):
+class check_output(validation.AnnotatedModelCheck):
     """Validate the output against the pydantic model of its return annotation.
 
     Args:
@@ -40,24 +39,14 @@ class check_output(validation.BaseDataValidationDecorator):
     """
 
     decorator_name = "h_pydantic.check_output"
+    model_keyword = "model"
 
-    def __init__(
-        self,
-        importance: str = dq_base.DataValidationLevel.WARN.value,
-        target: fm_base.TargetType = None,
-    ) -> None:
-        super().__init__(target=target)
-        self.importance = importance
-        validation.check_importance(importance, self.decorator_name)
-
-    def get_validators(self, node_to_validate: Node) -> list[dq_base.DataValidator]:
-        """The pydantic validator for the node's type."""
+    def model_for(self, node_to_validate: Node) -> type[BaseModel]:
+        """The pydantic model the node returns."""
         model = default_validators.plain_type(node_to_validate.type)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise fm_base.InvalidDecoratorException(
                 f"Output of function {node_to_validate.name} must be a Pydantic model; it is "
                 f"{node_to_validate.type!r}. Use check_output(model=...) for other values."
             )
-        return validation.check_output(
-            importance=self.importance, model=model, target_=self.target
-        ).get_validators(node_to_validate)
+        return model

@@ -107,8 +107,12 @@ def test_pending_items_are_cancelled_after_a_failure(kind, tmp_path, before):
     with pytest.raises(ItemFailure):
         dr.execute(["total"], inputs=inputs)
     assert_no_worker_processes(before)
-    started = len(list(mark_dir.iterdir()))
-    assert 3 <= started < n // 2, started
+    started = sorted(int(p.name.split(".")[0]) for p in mark_dir.iterdir())
+    # the failing item ran; items queued behind it were dropped, not run (on a loaded
+    # machine an earlier item may still have been waiting for its worker when the run
+    # stopped, so only the failing item is certain to have started)
+    assert 2 in started, started
+    assert len(started) < n // 2, started
 
 
 def test_driver_runs_again_after_a_failure(kind, tmp_path, before):

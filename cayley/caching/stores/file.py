@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
@@ -230,6 +231,25 @@ class FileResultStore(ResultStore):
             except OSError:
                 pass
             raise
+
+    def set_read_back(
+        self, data_version: str, result: Any, format: str, version_of: Callable[[Any], str]
+    ) -> tuple[Any, str]:
+        """Stores ``result`` through ``format`` and returns what reading it back gives, with
+        its data version (by ``version_of``).
+
+        A format may not round-trip every detail (parquet turns int64 columns into nullable
+        Int64): whoever stores a result must see what later reads will. When the read-back
+        value has another version, it is kept under that version instead.
+        """
+        self.set(data_version, result, format=format)
+        self.flush()
+        loaded = self.get(data_version)
+        loaded_version = version_of(loaded)
+        if loaded_version != data_version:
+            self.set(loaded_version, loaded, format=format)
+            self.delete(data_version)
+        return loaded, loaded_version
 
     def flush(self) -> None:
         """Writes the small results waiting in memory, in one transaction."""
