@@ -27,8 +27,8 @@ from typing import Any
 from cayley.base import DictResult, PandasDataFrameResult
 from cayley.driver import Builder as _SyncBuilder
 from cayley.driver import Driver, _output_names
+from cayley.execution.calls import note_node_error
 from cayley.execution.plan import ExecutionPlan
-from cayley.execution.runner import note_node_error
 from cayley.graph_types import HamiltonNode
 from cayley.lifecycle.api import ResultBuilder
 from cayley.lifecycle.base import (

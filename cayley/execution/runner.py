@@ -5,26 +5,23 @@ thread, a thread pool, another process, a Ray or Dask worker). Steps are small n
 and their arguments are looked up by precomputed name pairs; without lifecycle adapters the
 loop does nothing else.
 
-The node lifecycle (hooks before, the call or the adapter's method, hooks after) lives in
-:func:`_node_lifecycle`, :func:`_run_public_hooks` and :func:`_run_hooked`. A ``@retry``
-node runs the whole lifecycle once per attempt, so hooks see every attempt; without hooks
-the node's own function (a ``RetryingCall``) retries by itself.
+The loops that call a task's nodes for one item, with or without node hooks, are in
+:mod:`cayley.execution.calls`; this module runs items through them, or through its own loop
+when nothing observes the nodes. Tasks of fan-out items under ``post_item_timings``
+adapters are timed by :mod:`cayley.execution.timing`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cayley._compat import add_note
-from cayley.lifecycle.base import (
-    LifecycleAdapterSet,
-    PublicNodeHooks,
-    call_hooks,
-    note_adapter_error,
-)
+from cayley.execution.calls import note_node_error, run_hooked, run_plain
+from cayley.execution.timing import ItemClock, run_items_timed
+from cayley.lifecycle.base import ItemTimings, LifecycleAdapterSet, call_hooks
 from cayley.node import Node
 
 if TYPE_CHECKING:
@@ -53,25 +50,6 @@ class Step(NamedTuple):
     drop: tuple[str, ...]  # values no longer needed once this step ran
     node: Node
     retry: RetryingCall | None = None
-
-
-def _origin(node: Node) -> str:
-    fns = node.originating_functions
-    if not fns:
-        return ""
-    fn = fns[0]
-    return f" (function {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)})"
-
-
-def node_error_note(node: Node, label: str | None = None) -> str:
-    """The note naming a failing node, its function and, inside a block, the item."""
-    where = f", {label}" if label else ""
-    return f"while computing node {node.name!r}{_origin(node)}{where}"
-
-
-def note_node_error(exc: BaseException, node: Node, label: str | None) -> None:
-    """Adds :func:`node_error_note` to ``exc``."""
-    add_note(exc, node_error_note(node, label))
 
 
 class TaskLabel(NamedTuple):
@@ -152,237 +130,6 @@ class Task:
         return execute_task(self)
 
 
-def _run_plain(steps: Sequence[tuple[Any, ...]], values: dict[str, Any], label: str | None) -> None:
-    node = None
-    try:
-        for name, fn, args, drop, node in steps:  # noqa: B007 - node is read on failure
-            kwargs = {}
-            for param, source in args:
-                kwargs[param] = values[source]
-            values[name] = fn(**kwargs)
-            for key in drop:
-                del values[key]
-    except Exception as exc:
-        if node is not None:
-            note_node_error(exc, node, label)
-        raise
-
-
-def _run_public_hooks(
-    steps: Sequence[tuple[Any, ...]],
-    values: dict[str, Any],
-    hooks: PublicNodeHooks,
-    run_id: str,
-    task_id: str | None,
-    label: str | None,
-) -> None:
-    """The loop with only ``NodeExecutionHook`` adapters: their methods are called directly."""
-    before, after = hooks
-    for name, fn, args, drop, node in steps:
-        kwargs = {}
-        for param, source in args:
-            kwargs[param] = values[source]
-        tags = node._tags
-        return_type = node._type
-        for hook in before:
-            try:
-                hook(
-                    node_name=name,
-                    node_tags=tags,
-                    node_kwargs=kwargs,
-                    node_return_type=return_type,
-                    task_id=task_id,
-                    run_id=run_id,
-                    node_input_types=node._bare_input_types,
-                )
-            except BaseException as exc:
-                note_adapter_error(exc, hook)
-                raise
-        try:
-            result = fn(**kwargs)
-        except Exception as exc:
-            note_node_error(exc, node, label)
-            for hook in after:
-                hook(
-                    node_name=name,
-                    node_tags=tags,
-                    node_kwargs=kwargs,
-                    node_return_type=return_type,
-                    result=None,
-                    error=exc,
-                    success=False,
-                    task_id=task_id,
-                    run_id=run_id,
-                )
-            raise
-        for hook in after:
-            try:
-                hook(
-                    node_name=name,
-                    node_tags=tags,
-                    node_kwargs=kwargs,
-                    node_return_type=return_type,
-                    result=result,
-                    error=None,
-                    success=True,
-                    task_id=task_id,
-                    run_id=run_id,
-                )
-            except BaseException as exc:
-                note_adapter_error(exc, hook)
-                raise
-        values[name] = result
-        for key in drop:
-            del values[key]
-
-
-def _public_retried(
-    retry: RetryingCall,
-    node: Node,
-    kwargs: dict[str, Any],
-    hooks: PublicNodeHooks,
-    run_id: str,
-    task_id: str | None,
-    label: str | None,
-) -> Any:
-    """A ``@retry`` node under ``NodeExecutionHook`` adapters: every attempt goes through
-    the hooks (the loop above, for this one step with the node's own function)."""
-    name = node.name
-    step = ((name, retry.fn, tuple((param, param) for param in kwargs), (), node),)
-
-    def attempt(**arguments: Any) -> Any:
-        scratch = dict(arguments)
-        _run_public_hooks(step, scratch, hooks, run_id, task_id, label)
-        return scratch[name]
-
-    return retry.policy.run(attempt, kwargs)
-
-
-def _node_lifecycle(
-    node: Node,
-    fn: Callable[..., Any],
-    adapters: LifecycleAdapterSet,
-    run_id: str,
-    task_id: str | None,
-    label: str | None,
-) -> Callable[..., Any]:
-    """One node's call with its hooks around it: pre hooks, the call (or the adapter's
-    ``do_node_execute``), post hooks with the result or the error."""
-    pre = adapters.pre_node_execute
-    post = adapters.post_node_execute
-    method = adapters.do_node_execute
-
-    def lifecycle(**kwargs: Any) -> Any:
-        for hook in pre:
-            try:
-                hook(run_id=run_id, node_=node, kwargs=kwargs, task_id=task_id)
-            except BaseException as exc:
-                note_adapter_error(exc, hook)
-                raise
-        try:
-            if method is None:
-                result = fn(**kwargs)
-            else:
-                result = method(run_id=run_id, node_=node, kwargs=kwargs, task_id=task_id)
-        except Exception as exc:
-            note_node_error(exc, node, label)
-            for hook in post:
-                hook(
-                    run_id=run_id,
-                    node_=node,
-                    kwargs=kwargs,
-                    success=False,
-                    error=exc,
-                    result=None,
-                    task_id=task_id,
-                )
-            raise
-        for hook in post:
-            try:
-                hook(
-                    run_id=run_id,
-                    node_=node,
-                    kwargs=kwargs,
-                    success=True,
-                    error=None,
-                    result=result,
-                    task_id=task_id,
-                )
-            except BaseException as exc:
-                note_adapter_error(exc, hook)
-                raise
-        return result
-
-    return lifecycle
-
-
-def _retried(lifecycle: Callable[..., Any], retry: RetryingCall) -> Callable[..., Any]:
-    """``lifecycle`` run under the node's retry policy: hooks see every attempt."""
-
-    def attempts(**kwargs: Any) -> Any:
-        return retry.policy.run(lifecycle, kwargs)
-
-    return attempts
-
-
-def _run_hooked(
-    steps: Sequence[tuple[Any, ...]],
-    retries: dict[str, RetryingCall],
-    values: dict[str, Any],
-    adapters: LifecycleAdapterSet,
-    run_id: str,
-    task_id: str | None,
-    label: str | None,
-) -> None:
-    """The loop with any lifecycle adapters: hooks through their bridges, methods honoured.
-
-    A ``do_remote_execute`` adapter receives each node with its whole lifecycle as a
-    callable, and decides where to run it.
-    """
-    remote = adapters.do_remote_execute
-    method = adapters.do_node_execute
-    if method is None and remote is None and adapters.public_node_hooks:
-        hooks = adapters.public_node_hooks
-        if not retries:
-            _run_public_hooks(steps, values, hooks, run_id, task_id, label)
-            return
-        for step in steps:  # a template with @retry nodes: those go step by step
-            name, _, args, drop, node = step
-            if name not in retries:
-                _run_public_hooks((step,), values, hooks, run_id, task_id, label)
-                continue
-            kwargs = {param: values[source] for param, source in args}
-            values[name] = _public_retried(
-                retries[name], node, kwargs, hooks, run_id, task_id, label
-            )
-            for key in drop:
-                del values[key]
-        return
-    for name, fn, args, drop, node in steps:
-        kwargs = {}
-        for param, source in args:
-            kwargs[param] = values[source]
-        retry = retries.get(name) if retries else None
-        if retry is None or method is not None:
-            # An adapter's do_node_execute calls the node's function, which retries itself.
-            lifecycle = _node_lifecycle(node, fn, adapters, run_id, task_id, label)
-        else:
-            lifecycle = _retried(
-                _node_lifecycle(node, retry.fn, adapters, run_id, task_id, label), retry
-            )
-        if remote is None:
-            values[name] = lifecycle(**kwargs)
-        else:
-            try:
-                values[name] = remote(node=node, execute_lifecycle_for_node=lifecycle, **kwargs)
-            except Exception as exc:
-                if not any("while computing node" in n for n in getattr(exc, "__notes__", ())):
-                    note_node_error(exc, node, label)
-                raise
-        for key in drop:
-            del values[key]
-
-
 def _materialize_expanders(
     template: TaskTemplate, values: dict[str, Any], label: str | None
 ) -> None:
@@ -437,19 +184,63 @@ def _run_items(task: Task) -> list[tuple[Any, ...]]:
 def execute_task(task: Task) -> list[tuple[Any, ...]]:
     """Runs ``task`` and returns the exported values of each item."""
     started = time.perf_counter()
+    adapters = task.adapters
+    labels = task.labels
+    if adapters is None:
+        results = _run_each(task, None) if task.materialize_expanders else _run_items(task)
+    elif adapters.item_adapters is not None and labels and labels[0].item_index is not None:
+        results = _run_timed(task, adapters)
+    elif (
+        adapters.has_node_hooks
+        or adapters.pre_task_execute
+        or adapters.post_task_execute
+        or task.materialize_expanders
+    ):
+        results = _run_each(task, adapters)
+    else:
+        results = _run_items(task)
+    task.elapsed = time.perf_counter() - started
+    return results
+
+
+def _run_timed(task: Task, adapters: LifecycleAdapterSet) -> list[tuple[Any, ...]]:
+    """A task of fan-out items under ``post_item_timings`` adapters: its node calls are
+    timed and handed to them once, whether the task succeeds or fails."""
+    view = adapters.item_adapters
+    assert view is not None
+    timings = ItemTimings()
+    try:
+        if (
+            view.has_node_hooks
+            or view.pre_task_execute
+            or view.post_task_execute
+            or task.materialize_expanders
+            or task.template.retries
+        ):
+            clock = ItemClock(timings)
+            hooked = view.with_innermost_node_hooks(
+                clock.pre, clock.post, clock.before, clock.after
+            )
+            results = _run_each(task, hooked)
+        else:
+            results = run_items_timed(task, timings)
+    except Exception:
+        call_hooks(adapters.post_item_timings, run_id=task.run_id, timings=timings)
+        raise
+    call_hooks(adapters.post_item_timings, run_id=task.run_id, timings=timings)
+    return results
+
+
+def _run_each(task: Task, adapters: LifecycleAdapterSet | None) -> list[tuple[Any, ...]]:
+    """Items one by one, with their task hooks and node hooks, and expanders drained."""
     template = task.template
     steps = template.calls
     exports = template.exports
-    adapters = task.adapters
     labels = task.labels
     node_hooks = adapters is not None and adapters.has_node_hooks
     task_hooks = adapters is not None and bool(
         adapters.pre_task_execute or adapters.post_task_execute
     )
-    if not node_hooks and not task_hooks and not task.materialize_expanders:
-        results = _run_items(task)
-        task.elapsed = time.perf_counter() - started
-        return results
     results = []
     for index, values in enumerate(task.inputs):
         label = labels[index] if labels else TaskLabel(template.base_id)
@@ -469,9 +260,9 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
             if node_hooks:
                 assert adapters is not None
                 retries = template.retries
-                _run_hooked(steps, retries, values, adapters, task.run_id, task_id, label.item)
+                run_hooked(steps, retries, values, adapters, task.run_id, task_id, label.item)
             else:
-                _run_plain(steps, values, label.item)
+                run_plain(steps, values, label.item)
             if task.materialize_expanders:
                 _materialize_expanders(template, values, label.item)
         except Exception as exc:
@@ -503,5 +294,4 @@ def execute_task(task: Task) -> list[tuple[Any, ...]]:
                 **label.hook_kwargs(),
             )
         results.append(row)
-    task.elapsed = time.perf_counter() - started
     return results

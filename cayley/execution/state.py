@@ -88,15 +88,14 @@ class Instance:
         expansion = self.expansion
         if expansion is None:
             return ""
-        return f"{expansion.outer_prefix}expand-{expansion.expander}.{self.index}."
+        return f"{expansion.id_head}{self.index}."
 
     def item_path(self) -> str:
         """Human description of the item, e.g. ``item 3 of 'urls'`` (empty for the root)."""
         expansion = self.expansion
         if expansion is None:
             return ""
-        here = f"item {self.index} of {expansion.expander!r}"
-        return f"{here} in {expansion.outer_path}" if expansion.outer_path else here
+        return f"item {self.index}{expansion.path_tail}"
 
 
 class LightItem:
@@ -123,6 +122,9 @@ class Expansion:
         "spawner",
         "outer_prefix",
         "outer_path",
+        "id_head",
+        "path_tail",
+        "spawner_task_id",
         "iterator",
         "count",
         "exhausted",
@@ -145,6 +147,10 @@ class Expansion:
         #: because every item's label starts with them.
         self.outer_prefix = instance.prefix()
         self.outer_path = instance.item_path()
+        #: What an item's id prefix and description put around the item's index.
+        self.id_head = f"{self.outer_prefix}expand-{expander}."
+        self.path_tail = f" of {expander!r}" + (f" in {self.outer_path}" if self.outer_path else "")
+        self.spawner_task_id = self.outer_prefix + spawner
         self.iterator: Iterator[Any] = iter(value)
         #: Items pulled so far.
         self.count = 0
@@ -165,7 +171,7 @@ class Expansion:
 
     def spawner_id(self) -> str:
         """The id of the task that produced the items (the expander's task)."""
-        return self.outer_prefix + self.spawner
+        return self.spawner_task_id
 
     def expansion_id(self) -> str:
         """``expand-<expander>`` under the instance's prefix: what item task ids start with."""

@@ -51,6 +51,7 @@ from cayley.lifecycle.contracts import (
     BaseDoValidateInput,
     BasePostGraphConstruct,
     BasePostGraphExecute,
+    BasePostItemTimings,
     BasePostNodeExecute,
     BasePostTaskExecute,
     BasePostTaskExpand,
@@ -65,6 +66,7 @@ from cayley.lifecycle.contracts import (
     BaseValidateGraph,
     BaseValidateNode,
     BaseWorkerReport,
+    ItemTimings,
     LifecycleAdapter,
 )
 from cayley.lifecycle.signatures import split_sync_async, without_unknown_keywords
@@ -81,6 +83,7 @@ __all__ = [
     "BasePostGraphConstructAsync",
     "BasePostGraphExecute",
     "BasePostGraphExecuteAsync",
+    "BasePostItemTimings",
     "BasePostNodeExecute",
     "BasePostNodeExecuteAsync",
     "BasePostTaskExecute",
@@ -100,6 +103,7 @@ __all__ = [
     "BaseValidateGraph",
     "BaseValidateNode",
     "BaseWorkerReport",
+    "ItemTimings",
     "LifecycleAdapter",
     "LifecycleAdapterSet",
     "InvalidLifecycleAdapter",
@@ -246,8 +250,38 @@ class LifecycleAdapterSet:
             implementer = _single(asynchronous, name, "async ")
             if implementer is not None:
                 self.async_methods[name] = getattr(implementer, name)
-        owners = implementers["pre_node_execute"] + implementers["post_node_execute"]
-        public = tuple(dict.fromkeys(owners))
+        self._node_hooks_of(implementers["pre_node_execute"], implementers["post_node_execute"])
+        #: Whether anything observes individual tasks.
+        self.has_task_hooks = bool(
+            self.pre_task_submission
+            or self.pre_task_execute
+            or self.post_task_execute
+            or self.post_task_return
+            or self.post_item_timings
+        )
+        #: What tasks of fan-out items run with when an adapter implements
+        #: ``post_item_timings``: these adapters without those adapters' node hooks (they
+        #: receive those calls through ``post_item_timings``); None when nobody does.
+        self.item_adapters: LifecycleAdapterSet | None = None
+        if self.post_item_timings:
+            timed = [a for a in unique if isinstance(a, BasePostItemTimings)]
+            self.item_adapters = copy.copy(self)
+            self.item_adapters._node_hooks_of(
+                [a for a in implementers["pre_node_execute"] if a not in timed],
+                [a for a in implementers["post_node_execute"] if a not in timed],
+            )
+            self.item_adapters.item_adapters = None
+        for hook in self.bind_adapters:
+            hook(adapters=self)
+
+    def _node_hooks_of(self, pre: list[Any], post: list[Any]) -> None:
+        """Sets the node hooks (and what the engine derives from them) to those of the
+        adapters ``pre`` (implementing ``pre_node_execute``) and ``post``."""
+        self.pre_node_execute = tuple(_fitted("pre_node_execute", a.pre_node_execute) for a in pre)
+        self.post_node_execute = tuple(
+            _fitted("post_node_execute", a.post_node_execute) for a in post
+        )
+        public = tuple(dict.fromkeys(pre + post))
         #: When every node hook belongs to a public ``NodeExecutionHook`` adapter, their
         #: ``run_before_node_execution`` and ``run_after_node_execution`` methods, which the
         #: engine then calls directly; None otherwise.
@@ -266,15 +300,6 @@ class LifecycleAdapterSet:
             or self.do_node_execute
             or self.do_remote_execute
         )
-        #: Whether anything observes individual tasks.
-        self.has_task_hooks = bool(
-            self.pre_task_submission
-            or self.pre_task_execute
-            or self.post_task_execute
-            or self.post_task_return
-        )
-        for hook in self.bind_adapters:
-            hook(adapters=self)
 
     # typed attribute declarations for readers and type checkers
     pre_do_anything: tuple[Callable[..., Any], ...]
@@ -289,6 +314,7 @@ class LifecycleAdapterSet:
     post_task_return: tuple[Callable[..., Any], ...]
     pre_node_execute: tuple[Callable[..., Any], ...]
     post_node_execute: tuple[Callable[..., Any], ...]
+    post_item_timings: tuple[Callable[..., Any], ...]
     collect_worker_report: tuple[Callable[..., Any], ...]
     receive_worker_report: tuple[Callable[..., Any], ...]
     bind_adapters: tuple[Callable[..., Any], ...]
@@ -310,9 +336,35 @@ class LifecycleAdapterSet:
             "pre_task_execute",
             "post_task_execute",
             "post_task_return",
+            "post_item_timings",
         ):
             setattr(clone, name, ())
         clone.has_task_hooks = False
+        clone.item_adapters = None
+        return clone
+
+    def with_innermost_node_hooks(
+        self,
+        pre: Callable[..., Any],
+        post: Callable[..., Any],
+        before: Callable[..., Any],
+        after: Callable[..., Any],
+    ) -> LifecycleAdapterSet:
+        """A copy that also calls ``pre`` and ``post`` right around each node call (after
+        the other pre hooks, before the other post hooks); ``before`` and ``after`` do the
+        same with ``NodeExecutionHook`` keywords, for when the engine calls those directly."""
+        clone = copy.copy(self)
+        clone.pre_node_execute = (*self.pre_node_execute, pre)
+        clone.post_node_execute = (post, *self.post_node_execute)
+        public = self.public_node_hooks
+        if public is not None:
+            clone.public_node_hooks = PublicNodeHooks(
+                (*public.before, before), (after, *public.after)
+            )
+        elif not (self.pre_node_execute or self.post_node_execute):
+            clone.public_node_hooks = PublicNodeHooks((before,), (after,))
+        clone.has_node_hooks = True
+        clone.item_adapters = None
         return clone
 
     def for_workers(self) -> LifecycleAdapterSet | None:
@@ -343,6 +395,16 @@ class LifecycleAdapterSet:
                 setattr(kept, name, None)
         kept.async_hooks = {}
         kept.async_methods = {}
+        view = self.item_adapters
+        if view is not None:
+            items = kept.item_adapters = copy.copy(kept)
+            items.item_adapters = None
+            items.pre_node_execute, items.post_node_execute = (
+                view.pre_node_execute,
+                view.post_node_execute,
+            )
+            items.public_node_hooks = view.public_node_hooks
+            items.has_node_hooks = view.has_node_hooks
         kept._for_workers = kept
         self._for_workers = kept
         return kept

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cayley.lifecycle.base_async import (
@@ -41,6 +42,7 @@ __all__ = [
     "BasePostGraphConstruct",
     "BasePostGraphExecute",
     "BasePostNodeExecute",
+    "BasePostItemTimings",
     "BasePostTaskExecute",
     "BasePostTaskExpand",
     "BasePostTaskGroup",
@@ -54,6 +56,7 @@ __all__ = [
     "BaseValidateGraph",
     "BaseValidateNode",
     "BaseWorkerReport",
+    "ItemTimings",
     "LifecycleAdapter",
 ]
 
@@ -223,6 +226,48 @@ class BasePostNodeExecute(abc.ABC):
         """Runs after a node."""
 
 
+@dataclass(slots=True, eq=False)
+class ItemTimings:
+    """The node calls of one run of a task of fan-out items, as columns.
+
+    Call ``k`` ran node ``nodes[k]`` for the item whose task id is ``task_ids[k]``, from
+    ``started[k]`` to ``ended[k]`` (seconds since the epoch, as :func:`time.time`); ``errors``
+    maps the position of each call that raised to its exception. The calls ran in the
+    thread that then calls the hook, in the order listed: every node of the first item,
+    then every node of the next. A ``@retry`` node has one call per attempt; a task stops
+    at its first error that is not retried, so the failing call, if any, is the last one.
+    """
+
+    nodes: list[str] = field(default_factory=list)
+    task_ids: list[str] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)
+    ended: list[float] = field(default_factory=list)
+    errors: dict[int, BaseException] = field(default_factory=dict)
+
+
+class BasePostItemTimings(abc.ABC):
+    """Told about the node calls of fan-out items in bulk: once per task run, not per call.
+
+    With dynamic execution, cheap items are batched into tasks (up to a few hundred items
+    per task run in the driver's process, more per task sent to a worker). After each run
+    of a task of fan-out items, successful or not, and inside the executor (on a worker,
+    with the worker's copy of the adapter: see :class:`BaseWorkerReport`), the engine calls
+    :meth:`post_item_timings` once with the start, end and error of every node call of
+    every item. An adapter implementing this hook is **not** called by its own node hooks
+    (``pre_node_execute``/``post_node_execute``, ``NodeExecutionHook``) for these calls:
+    this hook replaces them where calling a hook per node would cost more than the node.
+    Node calls outside fan-outs, and every call of a driver without dynamic execution (it
+    runs no tasks), still go through the node hooks.
+
+    Nobody implementing it costs nothing: the engine reads the clock around node calls only
+    for adapters that do.
+    """
+
+    @abc.abstractmethod
+    def post_item_timings(self, *, run_id: str, timings: ItemTimings) -> None:
+        """Runs after a task of fan-out items ran, with the times of its node calls."""
+
+
 class BaseWorkerReport(abc.ABC):
     """An adapter whose copies on worker processes hand data back to the driver's instance.
 
@@ -334,6 +379,7 @@ HOOKS: dict[str, type] = {
     "post_task_return": BasePostTaskReturn,
     "pre_node_execute": BasePreNodeExecute,
     "post_node_execute": BasePostNodeExecute,
+    "post_item_timings": BasePostItemTimings,
     "collect_worker_report": BaseWorkerReport,
     "receive_worker_report": BaseWorkerReport,
     "bind_adapters": BaseBindAdapters,
@@ -354,6 +400,7 @@ WORKER_HOOKS = frozenset(
         "post_task_execute",
         "pre_node_execute",
         "post_node_execute",
+        "post_item_timings",
         "collect_worker_report",
     }
 )
@@ -379,6 +426,7 @@ LifecycleAdapter = (
     | BasePostTaskReturn
     | BasePreNodeExecute
     | BasePostNodeExecute
+    | BasePostItemTimings
     | BaseWorkerReport
     | BaseBindAdapters
     | BaseDoNodeExecute

@@ -18,6 +18,7 @@ import concurrent.futures
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from cayley.execution.calls import node_error_note
 from cayley.execution.codec import (
     DEFAULT_KEEP_BYTES,
     SCALARS,
@@ -33,7 +34,7 @@ from cayley.execution.codec import (
 from cayley.execution.contract import TaskExecutor
 from cayley.execution.modules import ByValueModules, modules_by_value
 from cayley.execution.remote import RemoteValue, resolve_remote
-from cayley.execution.runner import Task, node_error_note
+from cayley.execution.runner import Task
 from cayley.node import Node
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
 
 
 def node_note(node: Node) -> str:
-    """The note :func:`~cayley.execution.runner.note_node_error` puts on an error of ``node``."""
+    """The note :func:`~cayley.execution.calls.note_node_error` puts on an error of ``node``."""
     return node_error_note(node)
 
 

@@ -11,9 +11,9 @@ and a histogram of them (see :mod:`cayley.tracking.state`). Only the first
 node are kept one by one, and only the first ``span_limit`` tasks of a run are drawn on
 its timeline; per-worker totals (calls, busy time) count every call.
 
-Item events are folded in bulk: the items of one node recorded since the last fold are
-counted and timed with list operations, and only the few that are kept one by one, drawn
-on the timeline or failed are looked at individually.
+Item calls are folded in bulk (see :mod:`cayley.tracking.calls`): the calls of one node
+recorded since the last fold are counted and timed with list operations, and only the few
+that are kept one by one, drawn on the timeline or failed are looked at individually.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from collections.abc import Callable
 from itertools import compress
 from typing import Any
 
+from cayley.tracking.calls import NodeCalls, add_item_end, split_items
 from cayley.tracking.events import (
     ITEM_END,
+    ITEMS,
     NODE_END,
     NODE_START,
     REPORT,
@@ -94,27 +96,32 @@ class RunBook:
 
     # ---- events ---------------------------------------------------------------------------
     def apply_all(self, events: list[tuple[Any, ...]]) -> None:
-        """Folds events in, in order; item events are grouped by node and folded in bulk.
+        """Folds events in, in order; item calls are grouped by node and folded in bulk.
 
-        Item events of different nodes do not depend on each other; only their order
+        Item calls of different nodes do not depend on each other; only their order
         relative to the other events matters, so groups are folded before any other event.
         """
-        groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        groups: dict[tuple[str, str], NodeCalls] = {}
         workers = self._workers
         for event in events:
             kind = event[0]
             if kind == ITEM_END:
-                key = (event[1], event[2])
-                group = groups.get(key)
-                if group is None:
-                    groups[key] = [event]
-                else:
-                    group.append(event)
+                _, run_id, name, task_id, started, ended, thread, error = event
+                calls = groups.get((run_id, name))
+                if calls is None:
+                    calls = groups[run_id, name] = NodeCalls()
+                worker = workers.get(thread) or self._worker(thread)
+                add_item_end(calls, task_id, started, ended, worker, error)
                 continue
             if groups:
                 self._fold_items(groups)
                 groups = {}
-            if kind == NODE_END:
+            if kind == ITEMS:
+                _, run_id, nodes, task_ids, started, ended, errors, thread = event
+                worker = workers.get(thread) or self._worker(thread)
+                split = split_items(nodes, task_ids, started, ended, errors, worker)
+                self._fold_items({(run_id, name): calls for name, calls in split.items()})
+            elif kind == NODE_END:
                 _, run_id, name, task_id, when, thread, error = event
                 worker = workers.get(thread) or self._worker(thread)
                 self._node_end(run_id, name, task_id, when, worker, error)
@@ -149,6 +156,8 @@ class RunBook:
             kind = event[0]
             if kind == ITEM_END:
                 events.append((*event[:6], f"{prefix}:{event[6]}", event[7]))
+            elif kind == ITEMS:
+                events.append((*event[:7], f"{prefix}:{event[7]}"))
             elif kind == NODE_START or kind == NODE_END:
                 events.append((*event[:5], f"{prefix}:{event[5]}", *event[6:]))
         self.apply_all(events)
@@ -275,65 +284,62 @@ class RunBook:
                     run.dirty_nodes.add(name)
 
     # ---- items of fan-out tasks -----------------------------------------------------------
-    def _fold_items(self, groups: dict[tuple[str, str], list[tuple[Any, ...]]]) -> None:
-        for (run_id, name), events in groups.items():
+    def _fold_items(self, groups: dict[tuple[str, str], NodeCalls]) -> None:
+        for (run_id, name), calls in groups.items():
             run = self.runs.get(run_id)
             if run is not None:
-                self._items_end(run, run.nodes.get(name) or run.node(name), events)
+                self._calls_end(run, run.nodes.get(name) or run.node(name), calls)
 
-    def _items_end(self, run: RunState, node: NodeState, events: list[tuple[Any, ...]]) -> None:
-        """Item events of one node, counted and timed with list operations."""
+    def _calls_end(self, run: RunState, node: NodeState, calls: NodeCalls) -> None:
+        """Item calls of one node, counted and timed with list operations."""
         items = node.items
-        errors = [event[7] for event in events]
-        if items is not None and (items.failed_tasks or errors.count(None) != len(errors)):
-            for _, run_id, name, task_id, started, ended, thread, error in events:
-                worker = self._workers.get(thread) or self._worker(thread)
-                self._item_end(run_id, name, task_id, started, ended, worker, error)
+        task_ids, starts, ends, workers = calls.task_ids, calls.started, calls.ended, calls.workers
+        if items is None or items.failed_tasks or calls.errors:  # fold one by one
+            errors = calls.errors
+            for k, (task_id, started, ended, worker) in enumerate(
+                zip(task_ids, starts, ends, workers)
+            ):
+                if items is None:  # not a node the graph puts in a fan-out
+                    self._node_start(run.run_id, node.name, task_id, started, worker)
+                    self._node_end(run.run_id, node.name, task_id, ended, worker, errors.get(k))
+                else:
+                    self._item_end(run, node, items, task_id, started, ended, worker, errors.get(k))
             return
-        if items is None:  # not a node the graph puts in a fan-out: fold one by one
-            for _, run_id, name, task_id, started, ended, thread, error in events:
-                worker = self._workers.get(thread) or self._worker(thread)
-                self._node_start(run_id, name, task_id, started, worker)
-                self._node_end(run_id, name, task_id, ended, worker, error)
-            return
-        starts = [event[4] for event in events]
-        ends = [event[5] for event in events]
+        count = len(task_ids)
         durations = list(map(operator.sub, ends, starts))
-        threads = [event[6] for event in events]
-        if threads.count(threads[0]) == len(threads):
-            worker = self._workers.get(threads[0]) or self._worker(threads[0])
-            self._worker_calls(run, worker, durations, min(starts), max(ends))
+        first, last = min(starts), max(ends)
+        if workers.count(workers[0]) == count:
+            self._worker_calls(run, workers[0], durations, first, last)
         else:
-            for thread, started, ended, duration in zip(threads, starts, ends, durations):
-                worker = self._workers.get(thread) or self._worker(thread)
+            for worker, started, ended, duration in zip(workers, starts, ends, durations):
                 self._worker_calls(run, worker, [duration], started, ended)
         run.dirty_nodes.add(node.name)
-        items.starts += len(events)
+        items.starts += count
         if node.started is None:
-            node.started = min(starts)
+            node.started = first
             if node.status == "pending":
                 node.status = "running"
-        last = max(ends)
         node.ended = last if node.ended is None else max(node.ended, last)
         if run.span_count < self.span_limit:
-            for event in events:
-                self._item_span(run, event)
+            for task_id, started, ended, worker in zip(task_ids, starts, ends, workers):
+                self._item_span(run, node.name, task_id, started, ended, worker, None)
         else:  # only tasks already drawn are updated
-            found = list(map(run.spans.get, [event[3] for event in events]))
-            for _, event in compress(zip(found, events), found):
-                self._item_span(run, event)
-        keep = max(0, min(len(events), self.item_detail_limit - items.details))
-        for event, duration in zip(events[:keep], durations[:keep]):  # kept one by one
-            _, _, _, task_id, started, _, thread, _ = event
-            worker = self._workers.get(thread) or self._worker(thread)
-            self._item_done(run, node, items, task_id, started, duration, worker, None)
-        items.done += len(events) - keep
+            found = list(map(run.spans.get, task_ids))
+            for span, ended in compress(zip(found, ends), found):
+                self._close_span(run, span, ended, None)
+        keep = max(0, min(count, self.item_detail_limit - items.details))
+        for k in range(keep):  # kept one by one
+            self._item_done(
+                run, node, items, task_ids[k], starts[k], durations[k], workers[k], None
+            )
+        items.done += count - keep
         items.new_durations.extend(durations[keep:])
 
     def _item_end(
         self,
-        run_id: str,
-        name: str,
+        run: RunState,
+        node: NodeState,
+        items: ItemsState,
         task_id: str,
         started: float,
         ended: float,
@@ -341,18 +347,9 @@ class RunBook:
         error: ErrorInfo | None,
     ) -> None:
         """One node call of a fan-out task, folded on its own (failures and retries)."""
-        run = self.runs.get(run_id)
-        if run is None:
-            return
-        node = run.nodes.get(name) or run.node(name)
-        items = node.items
-        if items is None:  # not a node the graph puts in a fan-out
-            self._node_start(run_id, name, task_id, started, worker)
-            self._node_end(run_id, name, task_id, ended, worker, error)
-            return
         duration = ended - started
         self._worker_calls(run, worker, [duration], started, ended)
-        run.dirty_nodes.add(name)
+        run.dirty_nodes.add(node.name)
         if task_id in items.failed_tasks:  # the failed attempt ran again (@retry)
             self._retried(run, node, items, task_id)
         items.starts += 1
@@ -361,7 +358,7 @@ class RunBook:
             if node.status == "pending":
                 node.status = "running"
         node.ended = ended if node.ended is None else max(node.ended, ended)
-        self._item_span(run, (ITEM_END, run_id, name, task_id, started, ended, worker, error))
+        self._item_span(run, node.name, task_id, started, ended, worker, error)
         self._item_done(run, node, items, task_id, started, duration, worker, error)
 
     def _retried(
@@ -384,17 +381,23 @@ class RunBook:
             run.error_node = run.error_item = None
             run.dirty_run = True
 
-    def _item_span(self, run: RunState, event: tuple[Any, ...]) -> None:
-        _, _, name, task_id, started, ended, thread, error = event
+    def _item_span(
+        self,
+        run: RunState,
+        name: str,
+        task_id: str,
+        started: float,
+        ended: float,
+        worker: str,
+        error: ErrorInfo | None,
+    ) -> None:
         span = run.spans.get(task_id)
         if span is None:
             if run.span_count >= self.span_limit:
                 return
             item = item_of_task(task_id)
-            worker = self._workers.get(thread) or self._worker(thread)
-            span = self._open_span(
-                run, task_id, task_id, item[1] if item else name, worker, started
-            )
+            label = item[1] if item else name
+            span = self._open_span(run, task_id, task_id, label, worker, started)
         self._close_span(run, span, ended, error)
 
     def _item_done(
@@ -413,33 +416,19 @@ class RunBook:
             items.done += 1
             if items.details < self.item_detail_limit:
                 items.details += 1
-                self._keep_item(run, node, items, task_id, started, duration, worker, None)
+                label = items.label(node.block, task_id)
+                items.keep(label, run.micros(started), duration, worker, None)
             return
         items.failed += 1
         items.failed_tasks[task_id] = None
         node.status = "failed"
-        label = _item_label(node, items, task_id)
+        label = items.label(node.block, task_id)
         if node.error is None:
             node.error, node.error_item = error, label
         self._note_failure(run, node.name, label)
         if items.failed_details < self.failed_item_limit:
             items.failed_details += 1
-            self._keep_item(run, node, items, task_id, started, duration, worker, error)
-
-    @staticmethod
-    def _keep_item(
-        run: RunState,
-        node: NodeState,
-        items: ItemsState,
-        task_id: str | None,
-        started: float,
-        duration: float,
-        worker: str,
-        error: ErrorInfo | None,
-    ) -> None:
-        text = None if error is None else error.traceback or f"{error.type}: {error.message}"
-        label = _item_label(node, items, task_id)
-        items.kept.append([label, run.micros(started), round(duration * 1e6), worker, text])
+            items.keep(label, run.micros(started), duration, worker, error)
 
     # ---- shared bookkeeping ---------------------------------------------------------------
     @staticmethod
@@ -525,11 +514,3 @@ class RunBook:
             self._workers.clear()  # the threads of finished runs may be gone
         graphs, self._graphs = self._graphs, []
         return Changes(runs, graphs, details)
-
-
-def _item_label(node: NodeState, items: ItemsState, task_id: str | None) -> str:
-    """``item 3 of 'urls'`` (with enclosing items); counted for items without task ids."""
-    item = item_of_task(task_id)
-    if item is not None:
-        return item[1]
-    return f"item {items.done + items.failed - 1} of {node.block!r}"

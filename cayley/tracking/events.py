@@ -10,6 +10,10 @@ place, by the layouts documented here:
 - ``(NODE_END, run_id, node_name, task_id, wall_time, thread, ErrorInfo | None)``
 - ``(ITEM_END, run_id, node_name, task_id, started, ended, thread, ErrorInfo | None)``:
   a node call inside a fan-out task, recorded once it ended
+- ``(ITEMS, run_id, nodes, task_ids, started, ended, errors, thread)``: the node calls of
+  one run of a task of fan-out items, as the columns of
+  :class:`~cayley.lifecycle.base.ItemTimings`, with ``errors`` mapping the position of each
+  failed call to its ``ErrorInfo`` (None when no call failed)
 - ``(REPORT, WorkerReport)``: events recorded by an adapter copy in another process
 
 ``thread`` is the :class:`threading.Thread` that ran the node; in a report it is the
@@ -24,6 +28,7 @@ import traceback
 from typing import Any, NamedTuple
 
 __all__ = [
+    "ITEMS",
     "ITEM_END",
     "NODE_END",
     "NODE_START",
@@ -43,6 +48,7 @@ NODE_START = 2
 NODE_END = 3
 REPORT = 4
 ITEM_END = 5
+ITEMS = 6
 
 
 class ErrorInfo(NamedTuple):

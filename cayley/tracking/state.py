@@ -97,6 +97,26 @@ class ItemsState:
     #: items kept one by one: [label, start µs, duration µs, worker, error text or None]
     kept: list[list[Any]] = field(default_factory=list)
 
+    def label(self, block: str | None, task_id: str | None) -> str:
+        """``item 3 of 'urls'`` (with enclosing items) from the item's task id; items
+        without task ids (drivers without dynamic execution) are counted instead."""
+        item = item_of_task(task_id)
+        if item is not None:
+            return item[1]
+        return f"item {self.done + self.failed - 1} of {block!r}"
+
+    def keep(
+        self,
+        label: str,
+        started_us: int | None,
+        duration: float,
+        worker: str,
+        error: ErrorInfo | None,
+    ) -> None:
+        """Keeps one item's call one by one (see :attr:`kept`)."""
+        text = None if error is None else error.traceback or f"{error.type}: {error.message}"
+        self.kept.append([label, started_us, round(duration * 1e6), worker, text])
+
     def summary(self, running: bool) -> dict[str, Any]:
         """Folds the new durations in; returns counts and the duration summary."""
         new = self.new_durations

@@ -30,9 +30,16 @@ from collections.abc import Collection
 from typing import Any
 
 from cayley.lifecycle.api import NodeExecutionHook
-from cayley.lifecycle.base import BasePostGraphExecute, BasePreGraphExecute, BaseWorkerReport
+from cayley.lifecycle.base import (
+    BasePostGraphExecute,
+    BasePostItemTimings,
+    BasePreGraphExecute,
+    BaseWorkerReport,
+    ItemTimings,
+)
 from cayley.tracking.events import (
     ITEM_END,
+    ITEMS,
     NODE_END,
     NODE_START,
     REPORT,
@@ -50,7 +57,13 @@ _now = time.time
 _thread = threading.current_thread
 
 
-class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, BaseWorkerReport):
+class RunTracker(
+    BasePreGraphExecute,
+    BasePostGraphExecute,
+    NodeExecutionHook,
+    BasePostItemTimings,
+    BaseWorkerReport,
+):
     """Records each run of the drivers it is added to into a SQLite run store.
 
     Recorded per run: id, project, start and end, status, requested outputs, input names and
@@ -204,11 +217,12 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
         self._emit((RUN_END, run_id, _now(), error_info(error) if error is not None else None))
         self.flush()
 
-    # ---- node hooks (the hot path) ---------------------------------------------------------
-    # Items of fan-outs (tasks whose id starts with "expand-") are recorded with one event
-    # when they end, their start kept per thread meanwhile (an item that itself runs a
-    # tracked fan-out on the same thread shares that slot); other nodes are recorded with
-    # two events, so that a node that takes long shows as running.
+    # ---- node hooks ----------------------------------------------------------------------
+    # Nodes outside fan-outs are recorded with two events, so that a node that takes long
+    # shows as running. The engine hands the calls of fan-out items over in bulk, once per
+    # task run (post_item_timings); called directly for an item (a task whose id starts with
+    # "expand-"), the node hooks record it with one event when it ends, its start kept per
+    # thread meanwhile.
     def run_before_node_execution(
         self,
         *,
@@ -251,6 +265,23 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
         else:
             self._emit((NODE_END, run_id, node_name, task_id, now, thread, info))
 
+    def post_item_timings(self, *, run_id: str, timings: ItemTimings, **future_kwargs: Any) -> None:
+        """Records the node calls of a task of fan-out items (one event for all of them)."""
+        errors = timings.errors
+        infos = {k: error_info(error) for k, error in errors.items()} if errors else None
+        self._emit(
+            (
+                ITEMS,
+                run_id,
+                timings.nodes,
+                timings.task_ids,
+                timings.started,
+                timings.ended,
+                infos,
+                _thread(),
+            )
+        )
+
     # ---- worker copies ---------------------------------------------------------------------
     def collect_worker_report(self) -> WorkerReport | None:
         """On a worker: what this copy recorded since the last report, or None."""
@@ -262,7 +293,9 @@ class RunTracker(BasePreGraphExecute, BasePostGraphExecute, NodeExecutionHook, B
         while events:
             event = pop()
             kind = event[0]
-            if kind == ITEM_END:  # threads do not pickle: send their names
+            if kind == ITEMS:  # threads do not pickle: send their names
+                event = (*event[:7], event[7].name)
+            elif kind == ITEM_END:
                 event = (*event[:6], event[6].name, event[7])
             elif kind == NODE_START or kind == NODE_END:
                 event = (*event[:5], event[5].name, *event[6:])
