@@ -16,6 +16,7 @@ A hit that no running node consumes and nobody requested is never loaded: it sta
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import pathlib
@@ -65,7 +66,6 @@ _EXEC = CachingEventType.EXECUTE_NODE.value
 _GET = CachingEventType.GET_RESULT.value
 _FAILED_EXECUTION = CachingEventType.FAILED_EXECUTION.value
 _FAILED_STORAGE = CachingEventType.FAILED_STORAGE.value
-_SET_CACHE_KEY = CachingEventType.SET_CACHE_KEY.value
 _SET_RESULT = CachingEventType.SET_RESULT.value
 _UNHASHABLE_DATA_VERSION = CachingEventType.UNHASHABLE_DATA_VERSION.value
 _FLUSH_SECONDS = 1.0
@@ -162,6 +162,8 @@ class CacheAdapter(
         self._memo = VersionMemo()
         self._on_worker = True
         self._report = WorkerReport()
+        for run in self._runs.values():
+            run.recompute = functools.partial(self._recompute, run)
 
     # ---- lifecycle hooks --------------------------------------------------------------------
     def bind_adapters(self, *, adapters: LifecycleAdapterSet) -> None:
@@ -208,6 +210,7 @@ class CacheAdapter(
         codes = {n: i.code_version for n, i in infos.items() if i.code_version is not None}
         found = self.metadata_store.prefetch(path, _PREFETCH_LIMIT, time.time() - _TOUCH_SECONDS)
         run.known, run.known_complete, run.recent = found.versions, found.complete, found.recent
+        run.recompute = functools.partial(self._recompute, run)
         with self._lock:
             self._runs[run_id] = run
         self.history.start(run, behaviors, codes)
@@ -231,6 +234,7 @@ class CacheAdapter(
         self._memo.clear()
         if self.log_to_file:
             reporting.append_jsonl(self.path / "cache_logs.jsonl", run.log.materialize("debug"))
+        run.log.close()
 
     def collect_worker_report(self) -> Any:
         """On a worker copy: what it logged, versioned and (for in-memory stores) stored."""
@@ -268,46 +272,29 @@ class CacheAdapter(
             return result
         key, reason = cache_key(info, node_, kwargs, self._memo)
         if key is not None:
-            record(run.cache_keys, name, task_id, key)
-            run.log.events.append(
-                (time.time(), "adapter", _SET_CACHE_KEY, name, task_id, None, key)
-            )
-            if behavior is CachingBehavior.DEFAULT:
-                hit = self._lookup(run, info, name, node_, kwargs, key, task_id)
+            version = run.find(name, task_id, key, behavior, self.metadata_store)
+            if version is not None:
+                if run.lazy and info.deferrable and name not in run.outputs:
+                    # Not read now: if unreadable when a node needs it, it is recomputed.
+                    run.log.events.append(
+                        (time.time(), "result_store", _GET, name, task_id, "hit", version)
+                    )
+                    return CachedResult(
+                        name, version, run.run_id, run.recompute, node_, kwargs, key, task_id
+                    )
+                hit = self._read(run, name, task_id, version)
                 if hit is not _MISS:
                     return hit
+                reason = "no stored result for this cache key"
+            elif behavior is CachingBehavior.DEFAULT:
                 reason = "no stored result for this cache key"
             else:
                 reason = "behavior is recompute"
         run.log.add("adapter", _EXEC, name, task_id, reason)
         return self._execute(run, info, node_, kwargs, key, task_id)
 
-    def _lookup(
-        self,
-        run: RunState,
-        info: NodeInfo,
-        name: str,
-        node_: Any,
-        kwargs: dict,
-        key: str,
-        task_id: str | None,
-    ) -> Any:
-        version = run.known.get(key)
-        if version is None and not run.known_complete:
-            version = self.metadata_store.get(key)
-        if version is None:
-            return _MISS
-        record(run.data_versions, name, task_id, version)
-        if key not in run.recent:
-            run.touched.append(key)
-        if run.lazy and info.deferrable and name not in run.outputs:
-            # Not read now: if it turns out unreadable when a node needs it, it is recomputed.
-            run.log.events.append(
-                (time.time(), "result_store", _GET, name, task_id, "hit", version)
-            )
-            return CachedResult(
-                name, version, run.run_id, (self._execute, run, info, node_, kwargs, key, task_id)
-            )
+    def _read(self, run: RunState, name: str, task_id: str | None, version: str) -> Any:
+        """A hit's stored value, or _MISS (forgotten) when it cannot be read."""
         try:
             value = self.result_store.get(version)
         except (ResultNotFound, CorruptResultError) as exc:
@@ -428,10 +415,15 @@ class CacheAdapter(
                     f"{cached.data_version}) cannot be read in this worker: {exc}. Its cache "
                     "entries have been removed; run again to recompute it."
                 ) from exc
-            function, *arguments = cached.recompute
-            return function(*arguments)
+            return cached.recompute(cached)
         self._memo.remember(value, cached.data_version)
         return value
+
+    def _recompute(self, run: RunState, cached: CachedResult) -> Any:
+        info = self._info(cached.node_name)
+        return self._execute(
+            run, info, cached.node, cached.kwargs, cached.cache_key, cached.task_id
+        )
 
     # ---- bookkeeping ------------------------------------------------------------------------
     def _info(self, name: str) -> NodeInfo:
@@ -447,6 +439,7 @@ class CacheAdapter(
             run = self._runs.get(run_id)
             if run is None:
                 run = RunState(run_id, frozenset(self._infos), frozenset(), False, RunLog(run_id))
+                run.recompute = functools.partial(self._recompute, run)
                 self._runs[run_id] = run
         return run
 

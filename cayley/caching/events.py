@@ -132,14 +132,21 @@ class RunLog:
     """The events of one run, as raw tuples (cheap to record).
 
     The tuples hold only strings, numbers and None, so the garbage collector stops tracking
-    them: a fan-out of many items does not make every later collection slower.
+    them: a fan-out of many items does not make every later collection slower. Once the run
+    is over, :meth:`close` keeps the events in a tuple, which the collector stops visiting
+    too (a driver keeps the logs of its recent runs: as lists, every full collection would
+    walk through all their events).
     """
 
     __slots__ = ("run_id", "events")
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
-        self.events: list[RawEvent] = []
+        self.events: list[RawEvent] | tuple[RawEvent, ...] = []
+
+    def close(self) -> None:
+        """Keeps the events recorded so far in a tuple (later events are still recorded)."""
+        self.events = tuple(self.events)
 
     def add(
         self,
@@ -154,6 +161,8 @@ class RunLog:
         as text unless it is a string or None)."""
         if value is not None and type(value) is not str:
             value = value.name if isinstance(value, enum.Enum) else str(value)
+        if type(self.events) is tuple:  # closed: an event after the run (a late recompute)
+            self.events = list(self.events)
         self.events.append((time.time(), actor, code, node_name, task_id, msg, value))
 
     def materialize(self, level: str) -> list[CachingEvent]:

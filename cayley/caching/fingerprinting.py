@@ -18,7 +18,6 @@ A value that cannot be pickled (a generator, a lock, a connection) raises
 
 from __future__ import annotations
 
-import io
 import pickle
 import sys
 import types
@@ -32,6 +31,12 @@ _PROTOCOL = 5
 _EXACT = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _SET_OPCODES = (pickle.EMPTY_SET, pickle.FROZENSET)
 _MAX_REMEMBERED_FUNCTIONS = 4096
+#: Data versions of short ints, strings and bytes, by value: a fan-out's items come back on
+#: every run. Only types whose equal values pickle alike (and never equal one another:
+#: unlike 1 and 1.0 or 0.0 and -0.0) are kept, each type apart.
+_SCALAR_VERSIONS: dict[type, dict[Any, str]] = {int: {}, str: {}, bytes: {}}
+_SCALAR_LIMIT = 1 << 16  # entries per type; the table starts afresh when full
+_SHORT = 64  # characters, bytes or bits
 _FLAT_ARROW = ("is_boolean", "is_integer", "is_floating", "is_temporal", "is_decimal")
 
 
@@ -181,8 +186,19 @@ def data_version(value: Any) -> str:
     Raises:
         UnfingerprintableError: the value cannot be pickled; the message says why.
     """
-    if type(value) in _EXACT:
-        return digest(pickle.dumps(value, _PROTOCOL))
+    kind = type(value)
+    if kind in _EXACT:
+        known = _SCALAR_VERSIONS.get(kind)
+        if known is None:
+            return digest(pickle.dumps(value, _PROTOCOL))
+        version = known.get(value)
+        if version is None:
+            version = digest(pickle.dumps(value, _PROTOCOL))
+            if (value.bit_length() if kind is int else len(value)) <= _SHORT:
+                if len(known) >= _SCALAR_LIMIT:
+                    known.clear()
+                known[value] = version
+        return version
     sink = _fingerprint(value, _Pickler)
     if sink.has_sets:
         sink = _fingerprint(value, _CanonicalPickler)
@@ -191,9 +207,6 @@ def data_version(value: Any) -> str:
 
 def combine(parts: list[str], kind: str) -> str:
     """One fingerprint for an ordered list of fingerprints (a fan-out's items)."""
-    buffer = io.StringIO()
-    buffer.write(kind)
-    for part in parts:
-        buffer.write(":")
-        buffer.write(part)
-    return digest(buffer.getvalue().encode())
+    if not parts:
+        return digest(kind.encode())
+    return digest(f"{kind}:{':'.join(parts)}".encode())

@@ -13,7 +13,7 @@ from typing import Any
 from cayley.caching.fingerprinting import UnfingerprintableError
 from cayley.caching.hashing import digest
 from cayley.caching.runstate import NodeInfo
-from cayley.caching.values import VersionMemo
+from cayley.caching.values import CachedResult, VersionMemo
 
 __all__ = ["cache_key"]
 
@@ -29,20 +29,26 @@ def cache_key(
     """
     if info.code_version is None:
         return None, f"its code cannot be versioned: {info.code_error}"
-    parts = [node_.name, info.code_version]
+    parts = [info.name, info.code_version]
+    append = parts.append
+    version_of = memo.version_of
     for param, collected, default in info.keyed:
         value = kwargs.get(param, _ABSENT)
         if value is _ABSENT:  # the default applies: keyed like the same value passed
             if default is not None:
-                parts.append(param)
-                parts.append(default)
+                append(param)
+                append(default)
+            continue
+        if value.__class__ is CachedResult:  # an upstream hit: its version is at hand
+            append(param)
+            append(value.data_version)
             continue
         try:
-            version = memo.collected_version(value) if collected else memo.version_of(value)
+            version = memo.collected_version(value) if collected else version_of(value)
         except UnfingerprintableError as exc:
             return None, f"argument {param!r} cannot be fingerprinted: {exc}"
-        parts.append(param)
-        parts.append(version)
+        append(param)
+        append(version)
     if info.loader:
         from cayley.io.freshness import source_token
 

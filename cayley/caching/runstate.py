@@ -6,7 +6,7 @@ import inspect
 import threading
 import time
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ __all__ = ["NodeInfo", "RunState", "WorkerReport", "record"]
 
 _SHIPPED_ENTRIES = 20_000
 _FAILED_RETRIEVAL = CachingEventType.FAILED_RETRIEVAL.value
+_SET_CACHE_KEY = CachingEventType.SET_CACHE_KEY.value
 
 
 def record(table: dict[str, Any], name: str, task_id: str | None, value: str) -> None:
@@ -43,6 +44,7 @@ def record(table: dict[str, Any], name: str, task_id: str | None, value: str) ->
 class NodeInfo:
     """A node's caching behaviour, code version and what its key leaves out."""
 
+    name: str
     behavior: CachingBehavior
     code_version: str | None
     code_error: str | None
@@ -82,6 +84,7 @@ class NodeInfo:
             if param not in ignored
         )
         return cls(
+            name=name,
             behavior=behavior,
             code_version=code_version,
             code_error=code_error,
@@ -112,6 +115,9 @@ class RunState:
     last_flush: float = field(default_factory=time.monotonic)
     warned: set[str] = field(default_factory=set)
     flushing: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: ``recompute(cached_result)`` for the hits of this run (the adapter sets it; a
+    #: worker copy sets its own).
+    recompute: Callable[[Any], Any] | None = field(default=None, repr=False)
 
     @classmethod
     def start(
@@ -146,11 +152,50 @@ class RunState:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["flushing"]
+        state["recompute"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.flushing = threading.Lock()
+
+    def find(
+        self,
+        name: str,
+        task_id: str | None,
+        key: str,
+        behavior: CachingBehavior,
+        metadata: MetadataStore,
+    ) -> str | None:
+        """Records the node's cache key; with the DEFAULT behaviour, the data version stored
+        for it (recorded as the node's, and the entry marked used), else None."""
+        if task_id is None:
+            self.cache_keys[name] = key
+        else:
+            per_task = self.cache_keys.get(name)
+            if per_task.__class__ is not dict:
+                per_task = self.cache_keys[name] = {}
+            per_task[task_id] = key
+        self.log.events.append((time.time(), "adapter", _SET_CACHE_KEY, name, task_id, None, key))
+        if behavior is not CachingBehavior.DEFAULT:
+            return None
+        version = self.known.get(key)
+        if version is None:
+            if self.known_complete:
+                return None
+            version = metadata.get(key)
+            if version is None:
+                return None
+        if task_id is None:
+            self.data_versions[name] = version
+        else:
+            per_task = self.data_versions.get(name)
+            if per_task.__class__ is not dict:
+                per_task = self.data_versions[name] = {}
+            per_task[task_id] = version
+        if key not in self.recent:
+            self.touched.append(key)
+        return version
 
     def flush(self, metadata: MetadataStore, results: ResultStore) -> None:
         """Writes the results and entries stored so far and marks the hits used."""

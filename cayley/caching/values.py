@@ -24,23 +24,45 @@ class CachedResult:
     Attributes:
         node_name: the node it is the value of.
         data_version: the fingerprint of the value.
-        recompute: ``(function, *arguments)`` computing the value again if the stored one
-            cannot be read (set only in the process that found the hit; not pickled).
+        run_id: the run that found the hit.
+        recompute: ``recompute(cached_result)`` computes the value again if the stored one
+            cannot be read, from the ``node``, ``kwargs``, ``cache_key`` and ``task_id`` the
+            hit was found with (set only in the process that found the hit; not pickled).
+            One callable serves every hit of a run, so a hit costs a single object.
     """
 
-    __slots__ = ("node_name", "data_version", "run_id", "recompute", "_value", "_loaded")
+    __slots__ = (
+        "node_name",
+        "data_version",
+        "run_id",
+        "recompute",
+        "node",
+        "kwargs",
+        "cache_key",
+        "task_id",
+        "_value",
+        "_loaded",
+    )
 
     def __init__(
         self,
         node_name: str,
         data_version: str,
         run_id: str | None = None,
-        recompute: tuple[Any, ...] | None = None,
+        recompute: Callable[[CachedResult], Any] | None = None,
+        node: Any = None,
+        kwargs: dict[str, Any] | None = None,
+        cache_key: str | None = None,
+        task_id: str | None = None,
     ) -> None:
         self.node_name = node_name
         self.data_version = data_version
         self.run_id = run_id
         self.recompute = recompute
+        self.node = node
+        self.kwargs = kwargs
+        self.cache_key = cache_key
+        self.task_id = task_id
         self._value: Any = None
         self._loaded = False
 
@@ -49,8 +71,12 @@ class CachedResult:
         if not self._loaded:
             self._value = loader(self)
             self._loaded = True
-            self.recompute = None
+            self.forget_inputs()
         return self._value
+
+    def forget_inputs(self) -> None:
+        """Drops what recomputing needs (the arguments may be large values)."""
+        self.recompute = self.node = self.kwargs = None
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = {
@@ -66,7 +92,8 @@ class CachedResult:
         self.node_name = state["node_name"]
         self.data_version = state["data_version"]
         self.run_id = state["run_id"]
-        self.recompute = None
+        self.forget_inputs()
+        self.cache_key = self.task_id = None
         self._loaded = "value" in state
         self._value = state.get("value")
 
@@ -120,7 +147,7 @@ class VersionMemo:
         kind = type(value)
         if kind is CachedResult:
             return value.data_version
-        if kind in _EXACT:  # no weak references to these; hashing them is as cheap
+        if kind in _EXACT:  # no weak references to these (short ones are memoised by value)
             return data_version(value)
         found = self._versions.get(id(value))
         if found is not None and found[0]() is value:

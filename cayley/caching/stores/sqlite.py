@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cayley.caching.stores.base import (
@@ -41,9 +42,24 @@ _SCHEMA = (
         run_id TEXT NOT NULL, cache_key TEXT NOT NULL, node_name TEXT, task_id TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS history_run ON history (run_id)",
-    "CREATE INDEX IF NOT EXISTS metadata_node ON cache_metadata (node_name)",
+    # Covers what a run reads of its nodes' entries, so reading them never visits the table.
+    "CREATE INDEX IF NOT EXISTS metadata_node_entries "
+    "ON cache_metadata (node_name, cache_key, data_version, last_used)",
+    "DROP INDEX IF EXISTS metadata_node",  # made redundant by the one above
 )
 _CHUNK = 500
+_REUSE_SECONDS = 60.0  # how long an unchanged database's entries may be reused by prefetch
+
+
+@dataclass(frozen=True, slots=True)
+class _LastRead:
+    """What :meth:`SQLiteMetadataStore.prefetch` read last, and when the database was at."""
+
+    names: tuple[str, ...]
+    limit: int
+    recent_after: float
+    database_version: int  # ``PRAGMA data_version`` then: other connections' commits change it
+    found: Prefetched
 
 
 class SQLiteMetadataStore(MetadataStore):
@@ -66,6 +82,7 @@ class SQLiteMetadataStore(MetadataStore):
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._pid = os.getpid()
+        self._last_read: _LastRead | None = None
         with self._lock:
             self._connect()
 
@@ -79,6 +96,7 @@ class SQLiteMetadataStore(MetadataStore):
         self._lock = threading.Lock()
         self._connection = None
         self._pid = os.getpid()
+        self._last_read = None
 
     def __repr__(self) -> str:
         return f"SQLiteMetadataStore({str(self.directory)!r})"
@@ -103,16 +121,25 @@ class SQLiteMetadataStore(MetadataStore):
             ) from exc
         self._connection = connection
         self._pid = os.getpid()
+        self._last_read = None  # database versions are counted per connection
         return connection
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._connect().execute(sql, params).fetchall()
 
-    def _write(self, statements: Iterable[tuple[str, Sequence[Any]]], many: bool = False) -> None:
-        """Runs statements in one transaction (``many``: each with a list of parameter rows)."""
+    def _write(
+        self,
+        statements: Iterable[tuple[str, Sequence[Any]]],
+        many: bool = False,
+        entries: bool = True,
+    ) -> None:
+        """Runs statements in one transaction (``many``: each with a list of parameter rows;
+        ``entries``: they may change cache entries, so what prefetch read is stale)."""
         with self._lock:
             connection = self._connect()
+            if entries:
+                self._last_read = None
             connection.execute("BEGIN IMMEDIATE")
             try:
                 for sql, params in statements:
@@ -135,7 +162,9 @@ class SQLiteMetadataStore(MetadataStore):
     # ---- MetadataStore ----------------------------------------------------------------------
     def initialize(self, run_id: str) -> None:
         """Records the run."""
-        self._write([("INSERT OR IGNORE INTO run_ids VALUES (?, ?)", (run_id, time.time()))])
+        self._write(
+            [("INSERT OR IGNORE INTO run_ids VALUES (?, ?)", (run_id, time.time()))], entries=False
+        )
 
     def get(self, cache_key: str) -> str | None:
         """The data version of ``cache_key``, or None."""
@@ -177,27 +206,64 @@ class SQLiteMetadataStore(MetadataStore):
 
     def prefetch(self, node_names: Iterable[str], limit: int, recent_after: float) -> Prefetched:
         """Entries of these nodes, which of them were used after ``recent_after``, and
-        whether that is all of them."""
-        names = list(node_names)
-        versions: dict[str, str] = {}
-        recent: set[str] = set()
+        whether that is all of them.
+
+        When nothing has changed the database since the last read of the same nodes (no
+        commit by any other connection, as ``PRAGMA data_version`` tells, and no write
+        through this store) and that read is under a minute old, it is answered again
+        without reading the entries: a driver running the same flow repeatedly reads them
+        once. (A key used within that minute may then count as recently used when it was
+        used an hour and a minute ago; pruning's resolution is an hour anyway.)"""
+        names = tuple(node_names)
         with self._lock:
             connection = self._connect()
+            (database_version,) = connection.execute("PRAGMA data_version").fetchone()
+            last = self._last_read
+            if (
+                last is not None
+                and last.names == names
+                and last.limit == limit
+                and last.database_version == database_version
+                and 0.0 <= recent_after - last.recent_after <= _REUSE_SECONDS
+            ):
+                found = last.found
+            else:
+                found = self._read_entries(connection, names, limit, recent_after)
+                self._last_read = _LastRead(names, limit, recent_after, database_version, found)
+        return Prefetched(dict(found.versions), set(found.recent), found.complete)
+
+    @staticmethod
+    def _read_entries(
+        connection: sqlite3.Connection, names: Sequence[str], limit: int, recent_after: float
+    ) -> Prefetched:
+        versions: dict[str, str] = {}
+        stale: set[str] = set()
+        complete = True
+        connection.execute("BEGIN")  # one snapshot for both questions
+        try:
             for start in range(0, len(names), _CHUNK):
                 chunk = names[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = connection.execute(
-                    "SELECT cache_key, data_version, last_used FROM cache_metadata "
-                    f"WHERE node_name IN ({marks})",
-                    chunk,
-                ).fetchmany(limit - len(versions) + 1)
-                for key, version, used in rows:
-                    versions[key] = version
-                    if used > recent_after:
-                        recent.add(key)
+                where = f"FROM cache_metadata WHERE node_name IN ({','.join('?' * len(chunk))})"
+                # (key, version) rows straight into the dict: no Python loop per entry
+                versions.update(
+                    connection.execute(
+                        f"SELECT cache_key, data_version {where} LIMIT ?",
+                        (*chunk, limit - len(versions) + 1),
+                    )
+                )
+                # few entries are stale (the cache marks what it uses): ask for those
+                stale.update(
+                    key
+                    for (key,) in connection.execute(
+                        f"SELECT cache_key {where} AND last_used <= ?", (*chunk, recent_after)
+                    )
+                )
                 if len(versions) > limit:
-                    return Prefetched(versions, recent, False)
-        return Prefetched(versions, recent, True)
+                    complete = False
+                    break
+        finally:
+            connection.execute("COMMIT")
+        return Prefetched(versions, versions.keys() - stale, complete)
 
     def touch(self, cache_keys: Iterable[str], when: float) -> None:
         """Sets ``last_used`` of the entries."""
