@@ -118,8 +118,14 @@ class Engine:
         return CountingHook()
 
     def subprocess_env(self, **overrides: str | None) -> dict[str, str]:
-        """This process's environment with the engine importable; ``None`` overrides unset."""
+        """This process's environment with the engine importable; ``None`` overrides unset.
+
+        Bytecode caching is left on (``PYTHONDONTWRITEBYTECODE`` unset), so that fresh
+        processes import both engines from their ``__pycache__`` as an installed package is
+        imported, rather than compiling every module on every start.
+        """
         env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         if self.package == "cayley":
             root = str(ensure_cayley_importable())
             env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
