@@ -68,14 +68,15 @@ def _type_name(tp: Any) -> str:
 def _with_consumer_origins(input_node: Node, consumers: list[Node]) -> Node:
     """The input node credited to the functions of the nodes consuming it (as Hamilton does:
     ``Variable.originating_functions`` of an input names its consumers)."""
-    origins: list[Callable[..., Any]] = []
+    if input_node.originating_functions:
+        return input_node
+    origins: dict[int, Callable[..., Any]] = {}  # by identity, in first-seen order
     for consumer in consumers:
         for fn in consumer.originating_functions or ():
-            if all(fn is not known for known in origins):
-                origins.append(fn)
-    if not origins or input_node.originating_functions:
+            origins.setdefault(id(fn), fn)
+    if not origins:
         return input_node
-    return input_node.copy_with(originating_functions=tuple(origins))
+    return input_node.copy_with(originating_functions=tuple(origins.values()))
 
 
 class FunctionGraph:
